@@ -1,0 +1,189 @@
+#!/usr/bin/env node
+import { renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { SingleBar } from 'cli-progress';
+import { ZodError } from 'zod';
+import { describeBackend, getBackend } from '../kernels/index.js';
+import { listMethods } from '../learners/index.js';
+import { protocolNames, resolveConfig, runExperiment, scenarioNames, streamNames, type RunConfig } from '../harness/index.js';
+import { summary } from './format.js';
+
+/** Exit code for bad input (usage, data, configuration). */
+const EXIT_USAGE = 2;
+
+const int = (what: string) => (v: string): number => {
+  if (!/^-?\d+$/.test(v.trim())) throw new InvalidArgumentError(`${what} must be a whole number.`);
+  return Number(v);
+};
+const num = (what: string) => (v: string): number => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${what} must be a number.`);
+  return n;
+};
+const intList = (what: string) => (v: string): number[] => {
+  const parts = v.split(',').map((s) => s.trim());
+  if (parts.some((p) => !/^\d+$/.test(p))) throw new InvalidArgumentError(`${what} must be comma-separated whole numbers, e.g. 400,400.`);
+  return parts.map(Number);
+};
+
+interface RunOptions {
+  protocol: RunConfig['protocol'];
+  scenario?: RunConfig['scenario'];
+  stream?: RunConfig['stream'];
+  method?: string;
+  seed?: number;
+  iters?: number;
+  batch?: number;
+  lr?: number;
+  optimizer?: RunConfig['optimizer'];
+  momentum?: number;
+  hidden?: number[];
+  activation?: RunConfig['activation'];
+  contexts?: number;
+  classOrder?: number[];
+  valPerContext?: number;
+  dataDir?: string;
+  evalEvery?: number;
+  curveSamples?: number;
+  threads?: number;
+  out?: string;
+  save?: string;
+  load?: string;
+  progress: boolean;
+}
+
+/** Write a file atomically: temp file in the same directory, then rename. */
+function writeAtomic(file: string, text: string): void {
+  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}
+
+function runCommand(opts: RunOptions): void {
+  const methodNames = listMethods().map((m) => m.name);
+  if (opts.method !== undefined && !methodNames.includes(opts.method)) {
+    throw new UsageError(`unknown method "${opts.method}"; available: ${methodNames.join(', ')}`);
+  }
+  const cfg = resolveConfig({
+    protocol: opts.protocol,
+    scenario: opts.scenario,
+    stream: opts.stream,
+    method: opts.method,
+    seed: opts.seed,
+    iters: opts.iters,
+    batch: opts.batch,
+    lr: opts.lr,
+    optimizer: opts.optimizer,
+    momentum: opts.momentum,
+    hidden: opts.hidden,
+    activation: opts.activation,
+    contexts: opts.contexts,
+    classOrder: opts.classOrder,
+    valPerContext: opts.valPerContext,
+    dataDir: opts.dataDir,
+    evalEvery: opts.evalEvery,
+    curveSamples: opts.curveSamples,
+    threads: opts.threads,
+  });
+  process.stderr.write(`engram: backend ${describeBackend(getBackend())}\n`);
+  const bar = new SingleBar({
+    format: '{bar} {percentage}% | iter {value}/{total} | loss {loss} | eta {eta}s',
+    noTTYOutput: opts.progress,
+    notTTYSchedule: 10_000,
+    stream: process.stderr,
+    hideCursor: true,
+  });
+  let started = false;
+  const result = runExperiment(cfg, {
+    ...(opts.load !== undefined ? { loadFrom: opts.load } : {}),
+    ...(opts.save !== undefined ? { saveTo: opts.save } : {}),
+    onIteration: (i, total, loss) => {
+      if (!started) {
+        bar.start(total, 0, { loss: 'n/a' });
+        started = true;
+      }
+      if (i % 20 === 0 || i === total) bar.update(i, { loss: loss.toFixed(4) });
+    },
+  });
+  if (started) bar.stop();
+  if (opts.out !== undefined) writeAtomic(opts.out, JSON.stringify(result, null, 1) + '\n');
+  process.stdout.write(summary(result) + '\n');
+  if (opts.out !== undefined) process.stdout.write(`result written to ${opts.out}\n`);
+}
+
+class UsageError extends Error {
+  readonly code = 'E_USAGE';
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('engram')
+    .description('Continual learning in parameter space: train and measure learners on continual-learning protocols.')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  const methods = listMethods().map((m) => `  ${m.name.padEnd(8)} ${m.description}`).join('\n');
+  program
+    .command('run')
+    .description('train one method on one protocol and report the accuracy matrix, ACC, BWT, FWT, forgetting, speed and memory')
+    .addOption(new Option('--protocol <name>', 'benchmark').choices([...protocolNames]).default('split-mnist'))
+    .addOption(new Option('--scenario <s>', 'task-, domain- or class-incremental (default: class for split, domain otherwise)').choices([...scenarioNames]))
+    .addOption(new Option('--stream <kind>', 'boundaries: the learner is told when a context ends; task-free: fuzzy boundaries, no signal (default boundaries)').choices([...streamNames]))
+    .option('--method <name>', 'learning method (see list below; default naive)')
+    .option('--seed <n>', 'random seed (default 1)', int('--seed'))
+    .option('--iters <n>', 'training iterations per context (default 2000 split, 5000 permuted/rotated)', int('--iters'))
+    .option('--batch <n>', 'batch size (default 128)', int('--batch'))
+    .option('--lr <x>', 'learning rate (default 1e-3 split, 1e-4 permuted/rotated)', num('--lr'))
+    .addOption(new Option('--optimizer <name>', 'optimiser (default adam)').choices(['adam', 'sgd']))
+    .option('--momentum <x>', 'SGD momentum (default 0)', num('--momentum'))
+    .option('--hidden <sizes>', 'hidden layer sizes (default 400,400 split, 1000,1000 permuted/rotated)', intList('--hidden'))
+    .addOption(new Option('--activation <fn>', 'hidden activation (default relu)').choices(['relu', 'sigmoid', 'tanh', 'gelu']))
+    .option('--contexts <n>', 'number of contexts for permuted/rotated MNIST (default 10)', int('--contexts'))
+    .option('--class-order <perm>', 'permutation of the 10 classes deciding which classes form which context, e.g. 3,7,0,1,…', intList('--class-order'))
+    .option('--val-per-context <n>', 'training samples per context held out for validation (default 500)', int('--val-per-context'))
+    .option('--data-dir <dir>', 'IDX files in MNIST layout and names (plain or .gz) to use instead of MNIST')
+    .option('--eval-every <n>', 'iterations between online-curve evaluations (default iters/20)', int('--eval-every'))
+    .option('--curve-samples <n>', 'test samples per context for each online-curve point (default 500 split, 300 otherwise)', int('--curve-samples'))
+    .option('--threads <n>', 'threads for the native kernels (default: all cores)', int('--threads'))
+    .option('--out <file.json>', 'write the full result as JSON')
+    .option('--save <file>', 'save the trained learner (all its state) when the run ends')
+    .option('--load <file>', 'start from a learner saved with --save (same method and architecture)')
+    .option('--no-progress', 'no progress output when stderr is not a terminal')
+    .addHelpText('after', `\nMethods:\n${methods}\n\nExample:\n  engram run --protocol split-mnist --scenario class --method naive --seed 1 --out naive.json`)
+    .action((opts: RunOptions) => runCommand(opts));
+  return program;
+}
+
+function main(argv: string[]): void {
+  const program = buildProgram();
+  try {
+    program.parse(argv);
+  } catch (e) {
+    process.exitCode = exitCodeFor(e);
+  }
+}
+
+function exitCodeFor(e: unknown): number {
+  if (e instanceof CommanderError) {
+    // Commander has already printed its message (or the help text).
+    return e.exitCode === 0 ? 0 : EXIT_USAGE;
+  }
+  if (e instanceof ZodError) {
+    const issue = e.issues[0];
+    const where = issue !== undefined && issue.path.length > 0 ? `--${String(issue.path[0]).replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}: ` : '';
+    process.stderr.write(`engram: error: ${where}${issue?.message ?? e.message}\n`);
+    return EXIT_USAGE;
+  }
+  if (e instanceof Error && 'code' in e && typeof e.code === 'string' && e.code.startsWith('E_')) {
+    process.stderr.write(`engram: error: ${e.message}\n`);
+    return EXIT_USAGE;
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`engram: internal error: ${msg}\n(set ENGRAM_DEBUG=1 for the stack trace)\n`);
+  if (process.env['ENGRAM_DEBUG'] === '1' && e instanceof Error) process.stderr.write(`${e.stack ?? ''}\n`);
+  return 1;
+}
+
+main(process.argv);

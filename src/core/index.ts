@@ -1,0 +1,3 @@
+export { Tensor, backward, zeroGrad, shapeSize, type TapeNode } from './tensor.js';
+export * from './ops.js';
+export { Rng } from './rng.js';

@@ -1,0 +1,147 @@
+import type { Backend } from '../kernels/backend.js';
+import { getBackend } from '../kernels/index.js';
+
+/**
+ * A dense float32 tensor (row-major) that may record how it was computed, for reverse-mode autodiff.
+ * Shapes are `[]` (scalar), `[n]` or `[rows, cols]`: everything Engram's networks need.
+ *
+ * @example
+ * const w = Tensor.param(new Float32Array([1, 2, 3, 4]), [2, 2]);
+ * const y = sum(matmul(x, w));   // ops from core/ops.ts
+ * backward(y);                   // w.grad now holds dy/dw
+ */
+export class Tensor {
+  /** Gradient of the last backward pass (leaves only; intermediate gradients are released). */
+  grad: Float32Array | null = null;
+
+  constructor(
+    public data: Float32Array,
+    public readonly shape: readonly number[],
+    public readonly requiresGrad: boolean = false,
+    /** The op that produced this tensor; null for leaves and for results computed without gradients. */
+    public readonly node: TapeNode | null = null,
+  ) {
+    const n = shapeSize(shape);
+    if (data.length !== n) throw new Error(`Tensor data has ${data.length} values, shape [${shape.join(',')}] needs ${n}`);
+  }
+
+  /** A constant (no gradient). */
+  static from(data: Float32Array, shape: readonly number[]): Tensor {
+    return new Tensor(data, shape, false);
+  }
+
+  /** A trainable leaf. */
+  static param(data: Float32Array, shape: readonly number[]): Tensor {
+    return new Tensor(data, shape, true);
+  }
+
+  static zeros(shape: readonly number[]): Tensor {
+    return new Tensor(new Float32Array(shapeSize(shape)), shape, false);
+  }
+
+  get size(): number {
+    return this.data.length;
+  }
+
+  get rows(): number {
+    return this.shape.length === 2 ? this.shape[0]! : 1;
+  }
+
+  get cols(): number {
+    return this.shape.length === 0 ? 1 : this.shape[this.shape.length - 1]!;
+  }
+
+  /** The single value of a scalar tensor. */
+  item(): number {
+    if (this.data.length !== 1) throw new Error(`item() needs a scalar, got shape [${this.shape.join(',')}]`);
+    return this.data[0]!;
+  }
+
+  /** The same values, cut off from the graph. */
+  detach(): Tensor {
+    return new Tensor(this.data, this.shape, false);
+  }
+}
+
+/** One recorded op application: its inputs and a closure computing their gradients. */
+export interface TapeNode {
+  readonly op: string;
+  readonly inputs: readonly Tensor[];
+  /** Given the output's gradient, returns each input's gradient (null where not needed). */
+  readonly backward: (gradOut: Float32Array, b: Backend) => (Float32Array | null)[];
+}
+
+export function shapeSize(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** The backend used by tensor ops (chosen once by kernels/index.ts). */
+export function backend(): Backend {
+  return getBackend();
+}
+
+/**
+ * Reverse-mode sweep from a scalar: an iterative depth-first topological sort (no recursion, deterministic
+ * order), then gradients flow from the output back. Leaf gradients accumulate into `.grad`.
+ */
+export function backward(output: Tensor): void {
+  if (output.size !== 1) throw new Error('backward() starts from a scalar');
+  const order = topologicalOrder(output);
+  const grads = new Map<Tensor, Float32Array>();
+  grads.set(output, new Float32Array([1]));
+  const b = backend();
+  for (let i = order.length - 1; i >= 0; i--) {
+    const t = order[i]!;
+    const g = grads.get(t);
+    if (g === undefined) continue;
+    grads.delete(t);
+    const node = t.node!;
+    const inputGrads = node.backward(g, b);
+    for (let j = 0; j < node.inputs.length; j++) {
+      const x = node.inputs[j]!;
+      const gx = inputGrads[j];
+      if (!x.requiresGrad || gx === null || gx === undefined) continue;
+      if (x.node === null) {
+        // Leaf: accumulate across backward passes, like PyTorch.
+        if (x.grad === null) x.grad = gx;
+        else b.axpby(1, x.grad, 1, gx, x.grad);
+        continue;
+      }
+      const prev = grads.get(x);
+      if (prev === undefined) grads.set(x, gx);
+      else b.axpby(1, prev, 1, gx, prev);
+    }
+  }
+}
+
+/** Tensors with a node, in an order where every tensor comes after its inputs. */
+function topologicalOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const visited = new Set<Tensor>();
+  const stack: [Tensor, number][] = [[root, 0]];
+  visited.add(root);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const [t, next] = top;
+    const inputs = t.node?.inputs ?? [];
+    if (next < inputs.length) {
+      top[1] = next + 1;
+      const x = inputs[next]!;
+      if (x.node !== null && x.requiresGrad && !visited.has(x)) {
+        visited.add(x);
+        stack.push([x, 0]);
+      }
+    } else {
+      stack.pop();
+      if (t.node !== null) order.push(t);
+    }
+  }
+  return order;
+}
+
+/** Zero (release) the gradients of parameters before the next backward pass. */
+export function zeroGrad(params: Iterable<Tensor>): void {
+  for (const p of params) p.grad = null;
+}

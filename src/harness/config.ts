@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+/**
+ * A run's full configuration, validated at the boundary (CLI options, files). Defaults follow the van de Ven,
+ * Tuytelaars & Tolias (2022) protocols (DESIGN §4): Split MNIST 784-400-400, 2000 iterations per context,
+ * batch 128, Adam lr 1e-3; Permuted MNIST 784-1000-1000, 5000 iterations, Adam lr 1e-4.
+ */
+
+export const protocolNames = ['split-mnist', 'permuted-mnist', 'rotated-mnist'] as const;
+export const scenarioNames = ['task', 'domain', 'class'] as const;
+export const streamNames = ['boundaries', 'task-free'] as const;
+
+const positiveInt = (what: string) =>
+  z.number({ error: `${what} must be a number` }).int(`${what} must be a whole number`).positive(`${what} must be positive`);
+
+export const runConfigSchema = z.object({
+  protocol: z.enum(protocolNames, { error: `protocol must be one of ${protocolNames.join(', ')}` }),
+  scenario: z.enum(scenarioNames, { error: `scenario must be one of ${scenarioNames.join(', ')}` }),
+  stream: z.enum(streamNames, { error: `stream must be one of ${streamNames.join(', ')}` }),
+  method: z.string().min(1),
+  seed: z.number().int('seed must be a whole number').nonnegative('seed must be ≥ 0'),
+  iters: positiveInt('iters'),
+  batch: positiveInt('batch'),
+  lr: z.number().positive('lr must be positive').finite(),
+  optimizer: z.enum(['adam', 'sgd']),
+  momentum: z.number().min(0).max(1),
+  hidden: z.array(positiveInt('hidden layer size')).min(1, 'hidden needs at least one layer size'),
+  activation: z.enum(['relu', 'sigmoid', 'tanh', 'gelu']),
+  contexts: positiveInt('contexts'),
+  classOrder: z.array(z.number().int().min(0).max(9)).length(10).nullable(),
+  valPerContext: z.number().int().nonnegative(),
+  dataDir: z.string().nullable(),
+  evalEvery: positiveInt('eval-every'),
+  curveSamples: positiveInt('curve-samples'),
+  threads: z.number().int().positive().nullable(),
+}).refine((c) => c.classOrder === null || new Set(c.classOrder).size === 10, {
+  message: 'class-order must be a permutation of 0..9 (each class exactly once)',
+  path: ['classOrder'],
+}).refine((c) => c.protocol !== 'split-mnist' || c.contexts === 5, {
+  message: 'split-mnist has exactly 5 contexts (pairs of classes); --contexts applies to permuted/rotated MNIST',
+  path: ['contexts'],
+});
+
+export type RunConfig = z.infer<typeof runConfigSchema>;
+
+/** Protocol-specific defaults, applied where the user gave no value. */
+export function protocolDefaults(protocol: RunConfig['protocol']): Omit<RunConfig, 'protocol' | 'scenario' | 'stream' | 'method' | 'seed' | 'dataDir' | 'classOrder' | 'threads'> {
+  if (protocol === 'split-mnist') {
+    return {
+      iters: 2000, batch: 128, lr: 1e-3, optimizer: 'adam', momentum: 0, hidden: [400, 400], activation: 'relu',
+      contexts: 5, valPerContext: 500, evalEvery: 100, curveSamples: 500,
+    };
+  }
+  return {
+    iters: 5000, batch: 128, lr: 1e-4, optimizer: 'adam', momentum: 0, hidden: [1000, 1000], activation: 'relu',
+    contexts: 10, valPerContext: 500, evalEvery: 250, curveSamples: 300,
+  };
+}
+
+export type PartialRunConfig = { [K in keyof RunConfig]?: RunConfig[K] | undefined } & Pick<RunConfig, 'protocol'>;
+
+/** Defaults merged under the given options (undefined = use the default), then validated. */
+export function resolveConfig(partial: PartialRunConfig): RunConfig {
+  const base: RunConfig = {
+    ...protocolDefaults(partial.protocol),
+    protocol: partial.protocol,
+    scenario: partial.protocol === 'split-mnist' ? 'class' : 'domain',
+    stream: 'boundaries',
+    method: 'naive',
+    seed: 1,
+    dataDir: null,
+    classOrder: null,
+    threads: null,
+  };
+  const merged: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(partial)) if (v !== undefined) merged[k] = v;
+  return runConfigSchema.parse(merged);
+}

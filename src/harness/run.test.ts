@@ -1,0 +1,82 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getBackend, loadNativeBackend, portableBackend, setBackend } from '../kernels/index.js';
+import { resolveConfig, type PartialRunConfig } from './config.js';
+import { runExperiment } from './run.js';
+
+/** A small but real slice of the default protocol, so the suite stays fast. */
+const small = (over: Partial<PartialRunConfig> = {}) => resolveConfig({
+  protocol: 'split-mnist', iters: 40, batch: 64, hidden: [64], evalEvery: 20, curveSamples: 100, ...over,
+});
+
+test('naive class-IL on Split MNIST forgets: last context learnt, earlier ones lost', () => {
+  const r = runExperiment(small({ method: 'naive', scenario: 'class' }));
+  assert.equal(r.accuracyMatrix.length, 5);
+  for (const row of r.accuracyMatrix) {
+    assert.equal(row.length, 5);
+    for (const a of row) assert.ok(a >= 0 && a <= 1);
+  }
+  // Each context is learnt when trained on…
+  for (let t = 0; t < 5; t++) assert.ok(r.accuracyMatrix[t]![t]! > 0.85, `R[${t}][${t}] = ${r.accuracyMatrix[t]![t]}`);
+  // …and class-IL fine-tuning forgets it (the classic ≈20% result).
+  assert.ok(r.acc < 0.35, `ACC ${r.acc}`);
+  assert.ok(r.bwt < -0.5, `BWT ${r.bwt}`);
+  assert.ok(r.forgetting > 0.5);
+  assert.deepEqual(r.storedRawSamples, { max: 0, atEnd: 0 });
+  // Online curve: iteration 0, every evalEvery, and the end; one accuracy per context.
+  assert.equal(r.onlineCurve[0]!.iteration, 0);
+  assert.equal(r.onlineCurve.at(-1)!.iteration, 200);
+  assert.equal(r.onlineCurve.length, 1 + 200 / 20);
+  assert.ok(r.trainSamplesPerSecond > 0 && r.peakRssMB > 0 && r.params === 784 * 64 + 64 + 64 * 10 + 10);
+});
+
+test('task-IL masks heads: naive fine-tuning keeps far more than in class-IL', () => {
+  const task = runExperiment(small({ method: 'naive', scenario: 'task' }));
+  assert.ok(task.acc > 0.8, `task-IL ACC ${task.acc}`);
+});
+
+test('joint trains on everything so far and reports the raw data it holds', () => {
+  const r = runExperiment(small({ method: 'joint', scenario: 'class', iters: 60 }));
+  assert.ok(r.acc > 0.6, `joint ACC ${r.acc}`);
+  assert.ok(r.storedRawSamples.max > 50_000, `stored ${r.storedRawSamples.max}`);
+});
+
+test('same seed, same backend: identical results', () => {
+  const a = runExperiment(small({ iters: 10 }));
+  const b = runExperiment(small({ iters: 10 }));
+  assert.deepEqual(a.accuracyMatrix, b.accuracyMatrix);
+  assert.deepEqual(a.onlineCurve.map((p) => p.loss), b.onlineCurve.map((p) => p.loss));
+});
+
+const native = loadNativeBackend();
+test('portable and native backends reach the same test accuracy (±0.5 point) on a short run',
+  { skip: native === null ? 'native addon not built' : false }, () => {
+    const prev = getBackend();
+    const cfg = small({ iters: 25, hidden: [32], curveSamples: 10, evalEvery: 1000 });
+    try {
+      setBackend(portableBackend);
+      const p = runExperiment(cfg);
+      setBackend(native!);
+      const n = runExperiment(cfg);
+      assert.ok(Math.abs(p.acc - n.acc) <= 0.005, `portable ${p.acc} vs native ${n.acc}`);
+      for (let t = 0; t < 5; t++) {
+        assert.ok(Math.abs(p.accuracyMatrix[t]![t]! - n.accuracyMatrix[t]![t]!) <= 0.005);
+      }
+    } finally {
+      setBackend(prev);
+    }
+  });
+
+test('a saved learner reloads into the same predictions; another architecture is refused', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'engram-run-'));
+  const file = join(dir, 'naive.engram');
+  const first = runExperiment(small({ iters: 10 }), { saveTo: file });
+  // Loading and training for 0 extra iterations is impossible (iters ≥ 1), so compare the initial row:
+  // a loaded learner's "initial" accuracy equals the saved learner's final accuracy.
+  const again = runExperiment(small({ iters: 1 }), { loadFrom: file });
+  assert.deepEqual(again.initialAccuracy, first.accuracyMatrix[4]);
+  assert.throws(() => runExperiment(small({ iters: 1, hidden: [32] }), { loadFrom: file }), /hidden=\[64\], but this run has hidden=\[32\]/);
+});

@@ -1,0 +1,105 @@
+/**
+ * The narrow interface every numerical backend implements. All arrays are dense, row-major float32;
+ * `Float32Array` views with a byte offset are allowed everywhere. The portable backend defines what each
+ * kernel means (including NaN / ±Infinity behaviour); other backends are tested against it.
+ *
+ * Convention: kernels write their whole output (`out`) unless the name says `accumulate` / the doc says `+=`.
+ * `out` may alias an input only where the doc says so.
+ */
+
+/** Pointwise activations that have a fused forward and backward kernel. */
+export type Activation = 'relu' | 'sigmoid' | 'tanh' | 'gelu';
+
+/** Pointwise unary maps (forward only; their gradients are composed from other kernels). */
+export type UnaryMap = Activation | 'exp' | 'log' | 'neg' | 'square' | 'sqrt';
+
+/** Elementwise binary maps on equal-length arrays. */
+export type BinaryMap = 'add' | 'sub' | 'mul' | 'div';
+
+/** Which GEMM implementation a backend runs. */
+export type BlasKind = 'openblas' | 'builtin' | 'js';
+
+export interface AdamHyper {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** 1-based step count, used for bias correction */
+  step: number;
+}
+
+export interface Backend {
+  readonly name: 'portable' | 'native';
+  readonly blas: BlasKind;
+
+  /** Threads used by GEMM (and any threaded kernel). */
+  setThreads(n: number): void;
+  getThreads(): number;
+
+  /**
+   * C = alpha · op(A) · op(B) + beta · C, with op(A) of shape m×k and op(B) of shape k×n; all row-major and
+   * contiguous: A is m×k (or k×m when transA), B is k×n (or n×k when transB), C is m×n.
+   * beta = 0 means C is overwritten (its old contents, even NaN, are ignored).
+   */
+  gemm(
+    transA: boolean, transB: boolean, m: number, n: number, k: number,
+    alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array,
+  ): void;
+
+  /** out[i] = f(x[i]). `out` may alias `x`. */
+  unary(op: UnaryMap, x: Float32Array, out: Float32Array): void;
+
+  /** out[i] = a[i] ∘ b[i]. `out` may alias `a` or `b`. */
+  binary(op: BinaryMap, a: Float32Array, b: Float32Array, out: Float32Array): void;
+
+  /**
+   * Backward of an activation: gx[i] = gy[i] · f'(x[i]), where y = f(x) is also given so that sigmoid / tanh
+   * need no recomputation. `gx` may alias `gy`.
+   */
+  activationBackward(op: Activation, x: Float32Array, y: Float32Array, gy: Float32Array, gx: Float32Array): void;
+
+  /** out = alpha · x + beta · y (elementwise); `out` may alias x or y. */
+  axpby(alpha: number, x: Float32Array, beta: number, y: Float32Array, out: Float32Array): void;
+
+  /** out[r, c] = x[r, c] + v[c] for a rows×cols matrix and a cols vector; `out` may alias `x`. */
+  addRowVector(x: Float32Array, v: Float32Array, rows: number, cols: number, out: Float32Array): void;
+
+  /** out[c] = Σ_r x[r, c] (column sums of a rows×cols matrix). */
+  sumColumns(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
+
+  /** Σ x[i], accumulated in double precision. */
+  sum(x: Float32Array): number;
+
+  /**
+   * Row-wise log-softmax of a rows×cols matrix. Entries equal to -Infinity (masked logits) give -Infinity,
+   * and a row that is entirely -Infinity gives NaN. `out` may alias `x`.
+   */
+  logSoftmax(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
+
+  /**
+   * Fused softmax cross-entropy with hard labels on logits / temperature T.
+   * Returns the summed loss Σ_r −log softmax(x_r/T)[label_r] and writes
+   * grad[r, c] = scale · (softmax(x_r/T)[c] − [c = label_r]) / T, the gradient of scale·loss w.r.t. x.
+   * -Infinity logits (masked) get probability 0 and gradient 0.
+   */
+  softmaxCrossEntropy(
+    x: Float32Array, labels: Int32Array, rows: number, cols: number, temperature: number,
+    scale: number, grad: Float32Array,
+  ): number;
+
+  /**
+   * Fused softmax cross-entropy with soft targets p (rows of a distribution; entries where p = 0 contribute 0
+   * even if the logit is masked): loss = Σ_r Σ_c −p[r,c] · log softmax(x_r/T)[c];
+   * grad[r, c] = scale · (softmax(x_r/T)[c] − p[r, c]) / T.
+   */
+  softCrossEntropy(
+    x: Float32Array, targets: Float32Array, rows: number, cols: number, temperature: number,
+    scale: number, grad: Float32Array,
+  ): number;
+
+  /**
+   * Adam's moment update and direction, PyTorch's form, in place on the moments:
+   * m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;  out = (m / (1−β1^t)) / (sqrt(v / (1−β2^t)) + eps).
+   * The learning rate and sign are applied by later transformations. `out` may alias `g`.
+   */
+  adamDirection(g: Float32Array, m: Float32Array, v: Float32Array, h: AdamHyper, out: Float32Array): void;
+}

@@ -1,0 +1,216 @@
+import type { Activation, AdamHyper, Backend, BinaryMap, UnaryMap } from './backend.js';
+
+/**
+ * Pure-TypeScript backend: the reference that defines every kernel's meaning, and the fallback where the
+ * native addon could not be built. Plain loops, float32 storage, double-precision scalars where it is free.
+ */
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+const GELU_C = 0.044715;
+
+/** GELU, tanh approximation (as in JAX's default and PCX): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+export function gelu(x: number): number {
+  return 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + GELU_C * x * x * x)));
+}
+
+/** d/dx of {@link gelu}. */
+export function geluGrad(x: number): number {
+  const u = SQRT_2_OVER_PI * (x + GELU_C * x * x * x);
+  const t = Math.tanh(u);
+  return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * GELU_C * x * x);
+}
+
+function sigmoid(x: number): number {
+  // Two branches keep exp from overflowing for large |x|.
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+const unaryFns: Record<UnaryMap, (x: number) => number> = {
+  // relu(NaN) is NaN, as in PyTorch.
+  relu: (x) => (x > 0 ? x : x <= 0 ? 0 : x),
+  sigmoid,
+  tanh: Math.tanh,
+  gelu,
+  exp: Math.exp,
+  log: Math.log,
+  neg: (x) => -x,
+  square: (x) => x * x,
+  sqrt: Math.sqrt,
+};
+
+const binaryFns: Record<BinaryMap, (a: number, b: number) => number> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+};
+
+function gemm(
+  transA: boolean, transB: boolean, m: number, n: number, k: number,
+  alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array,
+): void {
+  const acc = new Float64Array(n);
+  for (let i = 0; i < m; i++) {
+    acc.fill(0);
+    for (let p = 0; p < k; p++) {
+      const aip = transA ? a[p * m + i]! : a[i * k + p]!;
+      if (aip === 0) continue;
+      if (transB) {
+        for (let j = 0; j < n; j++) acc[j]! += aip * b[j * k + p]!;
+      } else {
+        const row = p * n;
+        for (let j = 0; j < n; j++) acc[j]! += aip * b[row + j]!;
+      }
+    }
+    const crow = i * n;
+    for (let j = 0; j < n; j++) {
+      c[crow + j] = beta === 0 ? alpha * acc[j]! : alpha * acc[j]! + beta * c[crow + j]!;
+    }
+  }
+}
+
+/** Row-wise max of x/T ignoring -Infinity; returns -Infinity for an all-masked row. */
+function rowMax(x: Float32Array, off: number, cols: number, invT: number): number {
+  let mx = -Infinity;
+  for (let c = 0; c < cols; c++) {
+    const v = x[off + c]! * invT;
+    if (v > mx || Number.isNaN(v)) mx = v;
+  }
+  return mx;
+}
+
+/**
+ * Writes softmax(x_r/T) into grad's row and returns log Σ exp(x/T − max) + max (the log-partition).
+ * Shared by both cross-entropy kernels.
+ */
+function softmaxRow(x: Float32Array, off: number, cols: number, invT: number, probs: Float32Array): number {
+  const mx = rowMax(x, off, cols, invT);
+  let s = 0;
+  for (let c = 0; c < cols; c++) {
+    const e = Math.exp(x[off + c]! * invT - mx);
+    probs[off + c] = e;
+    s += e;
+  }
+  for (let c = 0; c < cols; c++) probs[off + c] = probs[off + c]! / s;
+  return mx + Math.log(s);
+}
+
+export const portableBackend: Backend = {
+  name: 'portable',
+  blas: 'js',
+  setThreads(): void {
+    // Single-threaded by nature.
+  },
+  getThreads: () => 1,
+  gemm,
+
+  unary(op, x, out) {
+    const f = unaryFns[op];
+    for (let i = 0; i < x.length; i++) out[i] = f(x[i]!);
+  },
+
+  binary(op, a, b, out) {
+    const f = binaryFns[op];
+    for (let i = 0; i < a.length; i++) out[i] = f(a[i]!, b[i]!);
+  },
+
+  activationBackward(op: Activation, x, y, gy, gx) {
+    const n = x.length;
+    switch (op) {
+      case 'relu':
+        for (let i = 0; i < n; i++) gx[i] = x[i]! > 0 ? gy[i]! : 0;
+        return;
+      case 'sigmoid':
+        for (let i = 0; i < n; i++) gx[i] = gy[i]! * y[i]! * (1 - y[i]!);
+        return;
+      case 'tanh':
+        for (let i = 0; i < n; i++) gx[i] = gy[i]! * (1 - y[i]! * y[i]!);
+        return;
+      case 'gelu':
+        for (let i = 0; i < n; i++) gx[i] = gy[i]! * geluGrad(x[i]!);
+        return;
+    }
+  },
+
+  axpby(alpha, x, beta, y, out) {
+    for (let i = 0; i < x.length; i++) out[i] = alpha * x[i]! + beta * y[i]!;
+  },
+
+  addRowVector(x, v, rows, cols, out) {
+    for (let r = 0; r < rows; r++) {
+      const off = r * cols;
+      for (let c = 0; c < cols; c++) out[off + c] = x[off + c]! + v[c]!;
+    }
+  },
+
+  sumColumns(x, rows, cols, out) {
+    const acc = new Float64Array(cols);
+    for (let r = 0; r < rows; r++) {
+      const off = r * cols;
+      for (let c = 0; c < cols; c++) acc[c]! += x[off + c]!;
+    }
+    for (let c = 0; c < cols; c++) out[c] = acc[c]!;
+  },
+
+  sum(x) {
+    let s = 0;
+    for (let i = 0; i < x.length; i++) s += x[i]!;
+    return s;
+  },
+
+  logSoftmax(x, rows, cols, out) {
+    for (let r = 0; r < rows; r++) {
+      const off = r * cols;
+      const mx = rowMax(x, off, cols, 1);
+      let s = 0;
+      for (let c = 0; c < cols; c++) s += Math.exp(x[off + c]! - mx);
+      const lse = mx + Math.log(s);
+      for (let c = 0; c < cols; c++) out[off + c] = x[off + c]! - lse;
+    }
+  },
+
+  softmaxCrossEntropy(x, labels, rows, cols, temperature, scale, grad) {
+    const invT = 1 / temperature;
+    let loss = 0;
+    for (let r = 0; r < rows; r++) {
+      const off = r * cols;
+      const lse = softmaxRow(x, off, cols, invT, grad);
+      const y = labels[r]!;
+      loss += lse - x[off + y]! * invT;
+      grad[off + y] = grad[off + y]! - 1;
+      for (let c = 0; c < cols; c++) grad[off + c] = (grad[off + c]! * scale) * invT;
+    }
+    return loss;
+  },
+
+  softCrossEntropy(x, targets, rows, cols, temperature, scale, grad) {
+    const invT = 1 / temperature;
+    let loss = 0;
+    for (let r = 0; r < rows; r++) {
+      const off = r * cols;
+      const lse = softmaxRow(x, off, cols, invT, grad);
+      for (let c = 0; c < cols; c++) {
+        const p = targets[off + c]!;
+        if (p !== 0) loss += p * (lse - x[off + c]! * invT);
+        grad[off + c] = ((grad[off + c]! - p) * scale) * invT;
+      }
+    }
+    return loss;
+  },
+
+  adamDirection(g, m, v, h: AdamHyper, out) {
+    const { beta1, beta2, eps, step } = h;
+    const bc1 = 1 - Math.pow(beta1, step);
+    const bc2 = 1 - Math.pow(beta2, step);
+    for (let i = 0; i < g.length; i++) {
+      const gi = g[i]!;
+      const mi = beta1 * m[i]! + (1 - beta1) * gi;
+      const vi = beta2 * v[i]! + (1 - beta2) * gi * gi;
+      m[i] = mi;
+      v[i] = vi;
+      out[i] = mi / bc1 / (Math.sqrt(vi / bc2) + eps);
+    }
+  },
+};

@@ -1,0 +1,55 @@
+import type { State } from '../optim/index.js';
+import type { Batch } from '../protocols/types.js';
+import type { Activation } from '../kernels/backend.js';
+
+/**
+ * The learner lifecycle (Avalanche's vocabulary, a small explicit loop instead of a callback bus):
+ * `observe` a batch of the stream, `predict` labels, and optionally `onBoundary` when a `boundaries` stream
+ * says a context ended (never called in task-free streams).
+ */
+export interface Learner {
+  readonly method: string;
+  readonly traits: LearnerTraits;
+  /** Learn from one batch; returns the training loss. */
+  observe(batch: Batch): number;
+  /** Predicted labels for `n` inputs (row-major n×inputSize); `contexts` is given only where the scenario allows. */
+  predict(x: Float32Array, n: number, contexts: Int32Array | null): Int32Array;
+  onBoundary?(context: number): void;
+  /** Raw training samples the learner holds right now. */
+  storedRawSamples(): number;
+  parameterCount(): number;
+  /** Every piece of state, explicit and serialisable. */
+  getState(): LearnerState;
+  setState(state: LearnerState): void;
+}
+
+/** What a method is, declared so that shared code never branches on a method's name. */
+export interface LearnerTraits {
+  /** Keeps raw training samples (replay buffers, joint training). */
+  readonly storesRawSamples: boolean;
+  /** Trains on the union of all contexts so far (the joint upper bound): the stream is made cumulative. */
+  readonly cumulativeStream: boolean;
+}
+
+/** Everything a learner needs to know about the problem and its hyperparameters. */
+export interface LearnerSetup {
+  inputSize: number;
+  numOutputs: number;
+  /** Output units allowed for a context (task-IL heads), or null for all. */
+  activeOutputs: (context: number) => number[] | null;
+  hidden: number[];
+  activation: Activation;
+  optimizer: 'adam' | 'sgd';
+  lr: number;
+  momentum: number;
+  seed: number;
+}
+
+/** A learner's state: named parameter arrays, optimiser state, RNG state and method-specific numbers. */
+export interface LearnerState {
+  method: string;
+  params: Record<string, Float32Array>;
+  optimizer: State;
+  rng: number[];
+  extra: State;
+}

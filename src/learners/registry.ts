@@ -1,0 +1,46 @@
+import { ClassifierLearner } from './classifier.js';
+import type { Learner, LearnerSetup } from './learner.js';
+
+/** A method that can be run by name. */
+export interface MethodEntry {
+  readonly name: string;
+  readonly description: string;
+  readonly create: (setup: LearnerSetup) => Learner;
+}
+
+/** Error for an unknown method name, with the names that exist. */
+export class UnknownMethodError extends Error {
+  readonly code = 'E_METHOD';
+}
+
+const methods = new Map<string, MethodEntry>();
+
+/** Register a method under a unique name (explicit, typed; no side-effect imports elsewhere). */
+export function registerMethod(entry: MethodEntry): void {
+  if (methods.has(entry.name)) throw new Error(`method "${entry.name}" is already registered`);
+  methods.set(entry.name, entry);
+}
+
+export function listMethods(): MethodEntry[] {
+  return [...methods.values()];
+}
+
+export function createLearner(name: string, setup: LearnerSetup): Learner {
+  const entry = methods.get(name);
+  if (entry === undefined) {
+    throw new UnknownMethodError(`unknown method "${name}"; available: ${[...methods.keys()].join(', ')}`);
+  }
+  return entry.create(setup);
+}
+
+registerMethod({
+  name: 'naive',
+  description: 'fine-tuning: plain backprop on each batch, no protection against forgetting (lower bound)',
+  create: (setup) => new ClassifierLearner('naive', { storesRawSamples: false, cumulativeStream: false }, setup),
+});
+
+registerMethod({
+  name: 'joint',
+  description: 'joint training on all data of every context so far (upper bound; keeps all raw data)',
+  create: (setup) => new ClassifierLearner('joint', { storesRawSamples: true, cumulativeStream: true }, setup),
+});

@@ -1,0 +1,1 @@
+export { Mlp } from './mlp.js';

@@ -9,7 +9,7 @@ import { runExperiment } from './run.js';
 
 /** A small but real slice of the default protocol, so the suite stays fast. */
 const small = (over: Partial<PartialRunConfig> = {}) => resolveConfig({
-  protocol: 'split-mnist', iters: 40, batch: 64, hidden: [64], evalEvery: 20, curveSamples: 100, ...over,
+  protocol: 'split-mnist', iters: 200, batch: 64, hidden: [64], evalEvery: 100, curveSamples: 100, ...over,
 });
 
 test('naive class-IL on Split MNIST forgets: last context learnt, earlier ones lost', () => {
@@ -20,7 +20,7 @@ test('naive class-IL on Split MNIST forgets: last context learnt, earlier ones l
     for (const a of row) assert.ok(a >= 0 && a <= 1);
   }
   // Each context is learnt when trained on…
-  for (let t = 0; t < 5; t++) assert.ok(r.accuracyMatrix[t]![t]! > 0.85, `R[${t}][${t}] = ${r.accuracyMatrix[t]![t]}`);
+  for (let t = 0; t < 5; t++) assert.ok(r.accuracyMatrix[t]![t]! > 0.9, `R[${t}][${t}] = ${r.accuracyMatrix[t]![t]}`);
   // …and class-IL fine-tuning forgets it (the classic ≈20% result).
   assert.ok(r.acc < 0.35, `ACC ${r.acc}`);
   assert.ok(r.bwt < -0.5, `BWT ${r.bwt}`);
@@ -28,8 +28,8 @@ test('naive class-IL on Split MNIST forgets: last context learnt, earlier ones l
   assert.deepEqual(r.storedRawSamples, { max: 0, atEnd: 0 });
   // Online curve: iteration 0, every evalEvery, and the end; one accuracy per context.
   assert.equal(r.onlineCurve[0]!.iteration, 0);
-  assert.equal(r.onlineCurve.at(-1)!.iteration, 200);
-  assert.equal(r.onlineCurve.length, 1 + 200 / 20);
+  assert.equal(r.onlineCurve.at(-1)!.iteration, 1000);
+  assert.equal(r.onlineCurve.length, 1 + 1000 / 100);
   assert.ok(r.trainSamplesPerSecond > 0 && r.peakRssMB > 0 && r.params === 784 * 64 + 64 + 64 * 10 + 10);
 });
 

@@ -3,6 +3,9 @@
  * `Float32Array` views with a byte offset are allowed everywhere. The portable backend defines what each
  * kernel means (including NaN / ±Infinity behaviour); other backends are tested against it.
  *
+ * Subnormal floats: a backend may treat subnormal inputs as ±0 and flush subnormal results to ±0 (the native
+ * backend does: denormal arithmetic is ~100× slower on x86 and long training runs produce it).
+ *
  * Convention: kernels write their whole output (`out`) unless the name says `accumulate` / the doc says `+=`.
  * `out` may alias an input only where the doc says so.
  */

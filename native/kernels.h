@@ -1,0 +1,33 @@
+// Fused elementwise / row kernels of the Backend interface (see src/kernels/backend.ts for the meaning of each,
+// and src/kernels/portable.ts for the reference). Plain pointers and lengths; `out` may alias inputs exactly
+// where the TypeScript interface allows it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace engram {
+
+// Codes shared with src/kernels/native.ts.
+enum UnaryOp : int { kRelu = 0, kSigmoid, kTanh, kGelu, kExp, kLog, kNeg, kSquare, kSqrt, kUnaryCount };
+enum BinaryOp : int { kAdd = 0, kSub, kMul, kDiv, kBinaryCount };
+
+// Return false for an unknown op code.
+bool unary(int op, const float* x, float* out, std::size_t n);
+bool binary(int op, const float* a, const float* b, float* out, std::size_t n);
+bool activation_backward(int op, const float* x, const float* y, const float* gy, float* gx, std::size_t n);
+
+void axpby(double alpha, const float* x, double beta, const float* y, float* out, std::size_t n);
+void add_row_vector(const float* x, const float* v, std::size_t rows, std::size_t cols, float* out);
+void sum_columns(const float* x, std::size_t rows, std::size_t cols, float* out);
+double sum(const float* x, std::size_t n);
+void log_softmax(const float* x, std::size_t rows, std::size_t cols, float* out);
+// labels must be in [0, cols) (checked by the caller).
+double softmax_cross_entropy(const float* x, const int32_t* labels, std::size_t rows, std::size_t cols,
+                             double temperature, double scale, float* grad);
+double soft_cross_entropy(const float* x, const float* targets, std::size_t rows, std::size_t cols,
+                          double temperature, double scale, float* grad);
+void adam_direction(const float* g, float* m, float* v, double beta1, double beta2, double eps, double step,
+                    float* out, std::size_t n);
+
+}  // namespace engram

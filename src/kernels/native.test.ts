@@ -1,0 +1,571 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import type { Activation, Backend, BinaryMap, UnaryMap } from './backend.js';
+import { loadNativeBackend, nativeHasOpenblas, nativeInfo, nativeLoadError } from './native.js';
+import { portableBackend as ref } from './portable.js';
+
+// Every native kernel is checked against the portable reference on random data with odd sizes, typed-array
+// views at non-zero offsets, and the reference's NaN / ±Infinity / masked-logit semantics.
+
+const builtin = loadNativeBackend({ gemm: 'builtin' });
+const skip = builtin === null ? `native addon unavailable: ${nativeLoadError() ?? 'unknown reason'}` : false;
+const skipOpenblas = skip !== false ? skip : nativeHasOpenblas() ? false : 'built without OpenBLAS';
+
+function must<T>(x: T | null): T {
+  assert.ok(x !== null);
+  return x;
+}
+
+/** Deterministic uniform numbers in [0, 1) (mulberry32). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A Float32Array view of n elements at a non-zero offset into a larger buffer (sentinels around it). */
+function view(n: number, offset = 3): Float32Array {
+  const buf = new Float32Array(n + offset + 5).fill(12345);
+  return buf.subarray(offset, offset + n);
+}
+
+function randomView(n: number, r: () => number, lo = -1, hi = 1, offset = 3): Float32Array {
+  const v = view(n, offset);
+  for (let i = 0; i < n; i++) v[i] = lo + (hi - lo) * r();
+  return v;
+}
+
+function copyView(x: Float32Array, offset = 5): Float32Array {
+  const v = view(x.length, offset);
+  v.set(x);
+  return v;
+}
+
+/** The elements just outside a view must be untouched. */
+function assertSentinels(v: Float32Array, label: string): void {
+  const whole = new Float32Array(v.buffer);
+  const start = v.byteOffset / 4;
+  assert.equal(whole[start - 1], 12345, `${label}: wrote before the view`);
+  assert.equal(whole[start + v.length], 12345, `${label}: wrote after the view`);
+}
+
+/**
+ * |actual - expected| <= atol + rtol·scale (scale = |expected| unless given per element); NaN must match NaN and
+ * infinities must match exactly.
+ */
+function assertClose(
+  actual: ArrayLike<number>, expected: ArrayLike<number>, label: string,
+  opts: { rtol?: number; atol?: number; scale?: ArrayLike<number> } = {},
+): void {
+  const rtol = opts.rtol ?? 1e-5;
+  const atol = opts.atol ?? 0;
+  assert.equal(actual.length, expected.length, `${label}: length`);
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i]!;
+    const e = expected[i]!;
+    if (Number.isNaN(e) || Number.isNaN(a)) {
+      if (!(Number.isNaN(a) && Number.isNaN(e))) assert.fail(`${label}[${i}]: got ${a}, expected ${e}`);
+      continue;
+    }
+    if (!Number.isFinite(e) || !Number.isFinite(a)) {
+      if (a !== e) assert.fail(`${label}[${i}]: got ${a}, expected ${e}`);
+      continue;
+    }
+    const scale = opts.scale === undefined ? Math.abs(e) : opts.scale[i]!;
+    const tol = atol + rtol * scale;
+    if (!(Math.abs(a - e) <= tol)) {
+      assert.fail(`${label}[${i}]: got ${a}, expected ${e} (|diff| ${Math.abs(a - e)} > ${tol})`);
+    }
+  }
+}
+
+const MIN_NORMAL = 1.1754943508222875e-38;
+/**
+ * The native kernels run with flush-to-zero and denormals-are-zero (see native/denormals.h): subnormal inputs
+ * read as ±0 and subnormal results become ±0. References are computed on flushed inputs and flushed after.
+ */
+function flush(x: Float32Array): Float32Array {
+  return x.map((v) => (v !== 0 && Math.abs(v) < MIN_NORMAL ? (v < 0 ? -0 : 0) : v));
+}
+
+function assertCloseNumber(actual: number, expected: number, label: string, rtol = 1e-6): void {
+  assertClose([actual], [expected], label, { rtol, atol: 1e-12 });
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// Loading
+
+test('native addon loads and reports its GEMMs', { skip }, () => {
+  const b = must(builtin);
+  assert.equal(b.name, 'native');
+  assert.equal(b.blas, 'builtin');
+  const def = must(loadNativeBackend());
+  assert.equal(def.blas, nativeHasOpenblas() ? 'openblas' : 'builtin');
+  assert.equal(nativeLoadError(), null);
+  const info = must(nativeInfo());
+  assert.match(info.builtinKernel, /^(avx512|avx2|generic) \d+x\d+$/);
+  assert.equal(info.openblasCore !== null, nativeHasOpenblas());
+  assert.equal(loadNativeBackend({ gemm: 'builtin' }), b, 'backends are cached');
+  if (!nativeHasOpenblas()) assert.equal(loadNativeBackend({ gemm: 'openblas' }), null);
+});
+
+// ------------------------------------------------------------------------------------------------------------
+// GEMM
+
+interface GemmCase {
+  m: number;
+  k: number;
+  n: number;
+}
+
+const GEMM_CASES: GemmCase[] = [
+  { m: 1, k: 1, n: 1 },
+  { m: 7, k: 13, n: 5 },
+  { m: 3, k: 1, n: 17 },
+  { m: 1, k: 40, n: 33 },
+  { m: 33, k: 7, n: 1 },
+  { m: 9, k: 300, n: 50 },
+  { m: 64, k: 33, n: 47 },
+  { m: 130, k: 785, n: 401 },
+];
+
+interface GemmReference {
+  /** op(A) (m×k) and op(B) (k×n), logically */
+  opA: Float32Array;
+  opB: Float32Array;
+  /** op(A)·op(B) by the reference */
+  prod: Float32Array;
+  /** ‖op(A) row i‖·‖op(B) column j‖ ≥ Σ_p |a_ip b_pj|: the scale of the rounding error */
+  scale: Float32Array;
+  c0: Float32Array;
+}
+
+function transpose(x: Float32Array, rows: number, cols: number, offset: number): Float32Array {
+  const t = view(rows * cols, offset);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = x[r * cols + c]!;
+  return t;
+}
+
+/** Cauchy–Schwarz bound of |op(A)|·|op(B)| (cheap, within a small factor of it for random data). */
+function productScale(opA: Float32Array, opB: Float32Array, m: number, k: number, n: number): Float32Array {
+  const rowNorm = new Float64Array(m);
+  const colNorm = new Float64Array(n);
+  for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) rowNorm[i]! += opA[i * k + p]! ** 2;
+  for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) colNorm[j]! += opB[p * n + j]! ** 2;
+  const s = new Float32Array(m * n);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) s[i * n + j] = Math.sqrt(rowNorm[i]! * colNorm[j]!);
+  return s;
+}
+
+function gemmReference(c: GemmCase, seed: number): GemmReference {
+  const r = rng(seed);
+  const opA = randomView(c.m * c.k, r);
+  const opB = randomView(c.k * c.n, r, -1, 1, 7);
+  const c0 = randomView(c.m * c.n, r);
+  const prod = new Float32Array(c.m * c.n);
+  ref.gemm(false, false, c.m, c.n, c.k, 1, opA, opB, 0, prod);
+  return { opA, opB, prod, scale: productScale(opA, opB, c.m, c.k, c.n), c0 };
+}
+
+function checkGemm(backend: Backend, c: GemmCase, transA: boolean, transB: boolean, R: GemmReference): void {
+  const label = `${backend.blas} gemm tA=${transA} tB=${transB} m=${c.m} k=${c.k} n=${c.n}`;
+  // The stored layouts: A is k×m when transA, B is n×k when transB.
+  const a = transA ? transpose(R.opA, c.m, c.k, 1) : R.opA;
+  const b = transB ? transpose(R.opB, c.k, c.n, 6) : R.opB;
+  for (const [alpha, beta] of [[1, 0], [-0.75, 0], [1.5, 0.5], [1, -1]] as const) {
+    const out = view(c.m * c.n, 2);
+    if (beta === 0) out.fill(Number.NaN);
+    else out.set(R.c0);
+    backend.gemm(transA, transB, c.m, c.n, c.k, alpha, a, b, beta, out);
+    const expected = new Float64Array(c.m * c.n);
+    const scale = new Float64Array(c.m * c.n);
+    for (let i = 0; i < expected.length; i++) {
+      expected[i] = alpha * R.prod[i]! + (beta === 0 ? 0 : beta * R.c0[i]!);
+      scale[i] = Math.abs(alpha) * R.scale[i]! + Math.abs(beta * R.c0[i]!);
+    }
+    assertClose(out, expected, `${label} alpha=${alpha} beta=${beta}`, { rtol: 2e-6, atol: 1e-30, scale });
+    assertSentinels(out, label);
+  }
+}
+
+test('gemm: builtin and OpenBLAS agree with the reference (all transposes, beta 0 / non-zero, edges, views)', { skip }, () => {
+  const backends = [must(builtin)];
+  if (nativeHasOpenblas()) backends.push(must(loadNativeBackend({ gemm: 'openblas' })));
+  let seed = 1;
+  for (const c of GEMM_CASES) {
+    const R = gemmReference(c, seed++);
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        for (const b of backends) checkGemm(b, c, transA, transB, R);
+      }
+    }
+  }
+});
+
+test('gemm: k = 0 gives beta·C (or zeros), m = 0 / n = 0 touch nothing', { skip }, () => {
+  const backends = [must(builtin)];
+  if (nativeHasOpenblas()) backends.push(must(loadNativeBackend({ gemm: 'openblas' })));
+  for (const b of backends) {
+    const c = new Float32Array([1, Number.NaN, 3, 4, 5, 6]);
+    b.gemm(false, false, 2, 3, 0, 1, new Float32Array(0), new Float32Array(0), 0, c);
+    assert.deepEqual(Array.from(c), [0, 0, 0, 0, 0, 0]);
+    const d = new Float32Array([1, 2, 3, 4, 5, 6]);
+    b.gemm(false, false, 2, 3, 0, 1, new Float32Array(0), new Float32Array(0), 2, d);
+    assert.deepEqual(Array.from(d), [2, 4, 6, 8, 10, 12]);
+    const e = new Float32Array([7]);
+    b.gemm(false, false, 0, 1, 4, 1, new Float32Array(0), new Float32Array(4), 0, e);
+    b.gemm(false, false, 1, 0, 4, 1, new Float32Array(4), new Float32Array(0), 0, e);
+    assert.equal(e[0], 7);
+  }
+});
+
+test('gemm: the builtin GEMM and OpenBLAS agree on a large product', { skip: skipOpenblas }, () => {
+  const m = 128;
+  const k = 784;
+  const n = 400;
+  const r = rng(99);
+  const a = randomView(m * k, r);
+  const b = randomView(k * n, r);
+  const c1 = new Float32Array(m * n);
+  const c2 = new Float32Array(m * n);
+  must(builtin).gemm(false, false, m, n, k, 1, a, b, 0, c1);
+  must(loadNativeBackend({ gemm: 'openblas' })).gemm(false, false, m, n, k, 1, a, b, 0, c2);
+  assertClose(c1, c2, 'builtin vs openblas', { rtol: 2e-6, scale: productScale(a, b, m, k, n) });
+});
+
+test('gemm: 1 and 2 threads give the same result', { skip }, () => {
+  const b = must(builtin);
+  const before = b.getThreads();
+  const backends = [b];
+  if (nativeHasOpenblas()) backends.push(must(loadNativeBackend({ gemm: 'openblas' })));
+  const m = 130;
+  const k = 785;
+  const n = 401;
+  const r = rng(7);
+  const a = randomView(m * k, r);
+  const bm = randomView(k * n, r);
+  // Same magnitudes whatever the layout: the scale of op(A)·op(B) for the untransposed reading is a fair one.
+  const scale = productScale(a, bm, m, k, n);
+  try {
+    for (const be of backends) {
+      for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+        const one = new Float32Array(m * n);
+        const two = new Float32Array(m * n);
+        be.setThreads(1);
+        assert.equal(be.getThreads(), 1);
+        be.gemm(transA, transB, m, n, k, 1, a, bm, 0, one);
+        be.setThreads(2);
+        assert.equal(be.getThreads(), 2);
+        be.gemm(transA, transB, m, n, k, 1, a, bm, 0, two);
+        assertClose(two, one, `${be.blas} threads tA=${transA} tB=${transB}`, { rtol: 2e-6, scale });
+      }
+    }
+  } finally {
+    b.setThreads(before);
+  }
+});
+
+test('gemm and setThreads reject bad arguments instead of touching memory', { skip }, () => {
+  const b = must(builtin);
+  assert.throws(() => b.gemm(false, false, 2, 2, 2, 1, new Float32Array(3), new Float32Array(4), 0, new Float32Array(4)), RangeError);
+  assert.throws(() => b.gemm(false, false, 2, 2, 2, 1, new Float32Array(4), new Float32Array(4), 0, new Float32Array(3)), RangeError);
+  assert.throws(() => b.gemm(false, false, 2.5, 2, 2, 1, new Float32Array(8), new Float32Array(8), 0, new Float32Array(8)), TypeError);
+  assert.throws(() => b.setThreads(0), RangeError);
+  assert.throws(() => b.unary('exp', new Float32Array(4), new Float32Array(3)), RangeError);
+  assert.throws(
+    () => b.softmaxCrossEntropy(new Float32Array(6), new Int32Array([0, 3]), 2, 3, 1, 1, new Float32Array(6)),
+    RangeError,
+  );
+  assert.throws(
+    () => b.softmaxCrossEntropy(new Float32Array(6), new Int32Array([0, -1]), 2, 3, 1, 1, new Float32Array(6)),
+    RangeError,
+  );
+});
+
+// ------------------------------------------------------------------------------------------------------------
+// Elementwise
+
+const SPECIALS = [
+  Number.NaN, Infinity, -Infinity, 0, -0, 1e-30, -1e-30, 1e-7, -1e-7, 0.5, -0.5, 0.62, 0.63, -0.63, 1, -1, 3, -3,
+  9.5, -9.5, 20, -20, 40, -40, 87, 88.5, 89, -87, -100, -104, -110, 1e10, -1e10, 1e20, -1e20, 3e38, -3e38,
+  1e-40, 1.4e-45, 1.17549435e-38, 0.7071067, 0.7071068, 1.4142135, 1.4142137, 0.99999994, 1.0000001, 2, 0.5,
+];
+
+function unaryInput(n: number, seed: number, op: UnaryMap): Float32Array {
+  const r = rng(seed);
+  const lo = op === 'exp' ? -90 : op === 'log' || op === 'sqrt' ? -0.5 : -8;
+  const hi = op === 'exp' ? 88 : op === 'log' || op === 'sqrt' ? 50 : 8;
+  const x = randomView(n, r, lo, hi);
+  // Small arguments matter for tanh's polynomial branch.
+  for (let i = 0; i < n; i += 7) x[i] = (r() - 0.5) * 1.5;
+  for (let i = 0; i < SPECIALS.length && i < n; i++) x[(i * 13) % n] = SPECIALS[i]!;
+  return x;
+}
+
+const UNARY_OPS: UnaryMap[] = ['relu', 'sigmoid', 'tanh', 'gelu', 'exp', 'log', 'neg', 'square', 'sqrt'];
+
+test('unary: every map agrees with the reference, including NaN and ±Infinity', { skip }, () => {
+  const b = must(builtin);
+  for (const [oi, op] of UNARY_OPS.entries()) {
+    for (const n of [1, 15, 16, 17, 1037]) {
+      const x = unaryInput(n, 100 + oi * 10 + n, op);
+      const expected = new Float32Array(n);
+      ref.unary(op, flush(x), expected);
+      expected.set(flush(expected));
+      const out = view(n);
+      b.unary(op, x, out);
+      // Denormal results carry fewer significant bits; atol covers them. For gelu(x < -5) the reference itself
+      // loses digits (1 + tanh(u) cancels in double, an absolute error near |x|·1e-16); the native kernel
+      // computes x·sigmoid(2u), which is accurate there.
+      const atol = op === 'gelu' ? 1e-14 : 1e-37;
+      assertClose(out, expected, `unary ${op} n=${n}`, { rtol: 2e-6, atol });
+      assertSentinels(out, `unary ${op}`);
+      // out may alias x.
+      const inPlace = copyView(x);
+      b.unary(op, inPlace, inPlace);
+      assertClose(inPlace, out, `unary ${op} in place`, { rtol: 0 });
+    }
+  }
+});
+
+test('binary: add, sub, mul, div agree with the reference (aliasing allowed)', { skip }, () => {
+  const b = must(builtin);
+  const ops: BinaryMap[] = ['add', 'sub', 'mul', 'div'];
+  for (const op of ops) {
+    for (const n of [1, 31, 1001]) {
+      const r = rng(n + op.length);
+      const x = randomView(n, r, -3, 3);
+      const y = randomView(n, r, -3, 3, 6);
+      for (let i = 0; i < Math.min(n, SPECIALS.length); i++) y[(i * 7) % n] = SPECIALS[i]!;
+      if (n > 3) y[2] = 0;
+      const expected = new Float32Array(n);
+      ref.binary(op, flush(x), flush(y), expected);
+      expected.set(flush(expected));
+      const out = view(n);
+      b.binary(op, x, y, out);
+      assertClose(out, expected, `binary ${op}`, { rtol: 0 });
+      const aliasA = copyView(x);
+      b.binary(op, aliasA, y, aliasA);
+      assertClose(aliasA, expected, `binary ${op} out=a`, { rtol: 0 });
+      const aliasB = copyView(y);
+      b.binary(op, x, aliasB, aliasB);
+      assertClose(aliasB, expected, `binary ${op} out=b`, { rtol: 0 });
+    }
+  }
+});
+
+test('activationBackward: relu, sigmoid, tanh, gelu agree with the reference', { skip }, () => {
+  const b = must(builtin);
+  const acts: Activation[] = ['relu', 'sigmoid', 'tanh', 'gelu'];
+  for (const op of acts) {
+    for (const n of [1, 17, 1037]) {
+      const r = rng(n * 3 + op.length);
+      const x = randomView(n, r, -7, 7);
+      for (let i = 0; i < Math.min(n, SPECIALS.length); i++) x[(i * 11) % n] = SPECIALS[i]!;
+      const y = view(n);
+      ref.unary(op, x, y);
+      const gy = randomView(n, r, -2, 2, 4);
+      if (n > 5) gy[5] = Number.NaN;
+      const expected = new Float32Array(n);
+      ref.activationBackward(op, flush(x), flush(y), flush(gy), expected);
+      expected.set(flush(expected));
+      const gx = view(n);
+      b.activationBackward(op, x, y, gy, gx);
+      // Near a zero of the derivative (gelu's at x ≈ -0.75) only a bound relative to |gy| is meaningful.
+      const scale = Array.from(expected, (e, i) => Math.max(Math.abs(e), 1e-2 * Math.abs(gy[i]!) || 0));
+      assertClose(gx, expected, `activationBackward ${op}`, { rtol: 1e-5, atol: 1e-30, scale });
+      const alias = copyView(gy);
+      b.activationBackward(op, x, y, alias, alias);
+      assertClose(alias, gx, `activationBackward ${op} gx=gy`, { rtol: 0 });
+    }
+  }
+});
+
+test('axpby, addRowVector, sumColumns and sum agree with the reference', { skip }, () => {
+  const b = must(builtin);
+  const r = rng(5);
+  for (const n of [1, 19, 2049]) {
+    const x = randomView(n, r, -5, 5);
+    const y = randomView(n, r, -5, 5, 2);
+    const expected = new Float32Array(n);
+    ref.axpby(0.3, x, -1.7, y, expected);
+    const out = view(n);
+    b.axpby(0.3, x, -1.7, y, out);
+    // Double arithmetic like the reference (fused multiply-add may round the last float bit differently).
+    assertClose(out, expected, 'axpby', { rtol: 2.5e-7 });
+    const alias = copyView(y);
+    b.axpby(0.3, x, -1.7, alias, alias);
+    assertClose(alias, out, 'axpby out=y', { rtol: 0 });
+  }
+  for (const [rows, cols] of [[1, 1], [7, 13], [3, 1030], [129, 10]] as const) {
+    const x = randomView(rows * cols, r, -4, 4);
+    const v = randomView(cols, r, -4, 4, 1);
+    const expected = new Float32Array(rows * cols);
+    ref.addRowVector(x, v, rows, cols, expected);
+    const out = view(rows * cols);
+    b.addRowVector(x, v, rows, cols, out);
+    assertClose(out, expected, 'addRowVector', { rtol: 0 });
+    b.addRowVector(x, v, rows, cols, x);
+    assertClose(x, expected, 'addRowVector in place', { rtol: 0 });
+
+    const sums = new Float32Array(cols);
+    ref.sumColumns(x, rows, cols, sums);
+    const got = view(cols);
+    b.sumColumns(x, rows, cols, got);
+    assertClose(got, sums, `sumColumns ${rows}x${cols}`, { rtol: 1e-7, atol: 1e-6 });
+    assertSentinels(got, 'sumColumns');
+  }
+  // Double accumulation: a float accumulator would lose the small terms next to 1e8.
+  const big = randomView(100003, r, -1, 1);
+  big[0] = 1e8;
+  big[50000] = -1e8;
+  // Both sums carry rounding errors near 1e8 · 2^-52 per addition; a float sum would be off by units.
+  assert.ok(Math.abs(b.sum(big) - ref.sum(big)) < 1e-5, `sum: ${b.sum(big)} vs ${ref.sum(big)}`);
+  const small = randomView(100003, r, -1, 1);
+  assertCloseNumber(b.sum(small), ref.sum(small), 'sum', 1e-12);
+  assertCloseNumber(b.sum(big.subarray(1, 8)), ref.sum(big.subarray(1, 8)), 'sum short', 1e-12);
+  assert.equal(b.sum(new Float32Array(0)), 0);
+  assert.ok(Number.isNaN(b.sum(new Float32Array([1, Number.NaN, 2]))));
+});
+
+// ------------------------------------------------------------------------------------------------------------
+// Softmax family
+
+/** Logits with masked (-Infinity) entries, an all-masked row, a NaN row and a +Infinity row. */
+function logits(rows: number, cols: number, seed: number, specialRows: boolean): Float32Array {
+  const r = rng(seed);
+  const x = randomView(rows * cols, r, -12, 12);
+  for (let i = 0; i < rows * cols; i += 5) x[i] = -Infinity;
+  if (specialRows && rows >= 4) {
+    x.fill(-Infinity, cols, 2 * cols); // row 1 all masked → NaN
+    x[2 * cols + 1] = Number.NaN; // row 2 has a NaN
+    x[3 * cols + 2] = Infinity; // row 3 has +Infinity
+  }
+  return x;
+}
+
+test('logSoftmax agrees with the reference, masked logits and special rows included', { skip }, () => {
+  const b = must(builtin);
+  for (const [rows, cols] of [[1, 1], [5, 3], [6, 10], [9, 37], [4, 1001]] as const) {
+    const x = logits(rows, cols, rows * 100 + cols, true);
+    const expected = new Float32Array(rows * cols);
+    ref.logSoftmax(x, rows, cols, expected);
+    const out = view(rows * cols);
+    b.logSoftmax(x, rows, cols, out);
+    assertClose(out, expected, `logSoftmax ${rows}x${cols}`, { rtol: 1e-6, atol: 2e-6 });
+    assertSentinels(out, 'logSoftmax');
+    b.logSoftmax(x, rows, cols, x);
+    assertClose(x, expected, `logSoftmax ${rows}x${cols} in place`, { rtol: 1e-6, atol: 2e-6 });
+  }
+});
+
+test('softmaxCrossEntropy agrees with the reference (temperature, scale, masked logits)', { skip }, () => {
+  const b = must(builtin);
+  for (const [rows, cols] of [[1, 1], [3, 2], [7, 10], [16, 33], [5, 1000]] as const) {
+    for (const [temperature, scale] of [[1, 1], [2.5, 1 / rows], [0.7, -3]] as const) {
+      const x = logits(rows, cols, rows + cols, false);
+      const labels = new Int32Array(rows + 2).subarray(1, rows + 1);
+      const r = rng(rows * cols);
+      for (let i = 0; i < rows; i++) {
+        labels[i] = Math.floor(r() * cols);
+        if (x[i * cols + labels[i]!] === -Infinity) x[i * cols + labels[i]!] = 0.25; // labels are not masked here
+      }
+      const gradRef = new Float32Array(rows * cols);
+      const lossRef = ref.softmaxCrossEntropy(x, labels, rows, cols, temperature, scale, gradRef);
+      const grad = view(rows * cols);
+      const loss = b.softmaxCrossEntropy(x, labels, rows, cols, temperature, scale, grad);
+      const label = `softmaxCrossEntropy ${rows}x${cols} T=${temperature} scale=${scale}`;
+      assertCloseNumber(loss, lossRef, `${label} loss`, 1e-5);
+      assertClose(grad, gradRef, `${label} grad`, { rtol: 1e-5, atol: 1e-7 * Math.abs(scale / temperature) });
+      assertSentinels(grad, label);
+    }
+  }
+  // A masked label gives an infinite loss; an all-masked row gives NaN; masked logits get zero gradient.
+  const x = new Float32Array([1, -Infinity, 2, -Infinity, -Infinity, -Infinity, 0.5, -Infinity, 3]);
+  const labels = new Int32Array([1, 0, 2]);
+  const gradRef = new Float32Array(9);
+  const lossRef = ref.softmaxCrossEntropy(x.subarray(0, 3), labels.subarray(0, 1), 1, 3, 1, 1, gradRef.subarray(0, 3));
+  const grad = new Float32Array(9);
+  const loss = b.softmaxCrossEntropy(x.subarray(0, 3), labels.subarray(0, 1), 1, 3, 1, 1, grad.subarray(0, 3));
+  assert.equal(lossRef, Infinity);
+  assert.equal(loss, Infinity);
+  assertClose(grad.subarray(0, 3), gradRef.subarray(0, 3), 'masked label grad', { atol: 1e-7 });
+  const lossAll = b.softmaxCrossEntropy(x, labels, 3, 3, 1, 1, grad);
+  const lossAllRef = ref.softmaxCrossEntropy(x, labels, 3, 3, 1, 1, gradRef);
+  assert.ok(Number.isNaN(lossAll) && Number.isNaN(lossAllRef));
+  assertClose(grad, gradRef, 'all-masked row grad', { atol: 1e-7 });
+  assert.equal(grad[7], 0);
+});
+
+test('softCrossEntropy agrees with the reference (zero targets on masked logits)', { skip }, () => {
+  const b = must(builtin);
+  for (const [rows, cols] of [[1, 1], [4, 3], [7, 10], [5, 999]] as const) {
+    for (const [temperature, scale] of [[1, 1], [3, 0.125]] as const) {
+      const x = logits(rows, cols, rows * 7 + cols, false);
+      const r = rng(cols * 31 + rows);
+      const t = view(rows * cols, 1);
+      for (let i = 0; i < rows; i++) {
+        let s = 0;
+        for (let c = 0; c < cols; c++) {
+          const masked = x[i * cols + c] === -Infinity;
+          const p = masked || r() < 0.3 ? 0 : r();
+          t[i * cols + c] = p;
+          s += p;
+        }
+        for (let c = 0; c < cols; c++) t[i * cols + c] = s > 0 ? t[i * cols + c]! / s : 0;
+      }
+      const gradRef = new Float32Array(rows * cols);
+      const lossRef = ref.softCrossEntropy(x, t, rows, cols, temperature, scale, gradRef);
+      const grad = view(rows * cols);
+      const loss = b.softCrossEntropy(x, t, rows, cols, temperature, scale, grad);
+      const label = `softCrossEntropy ${rows}x${cols} T=${temperature}`;
+      assert.ok(Number.isFinite(lossRef), `${label}: reference loss finite`);
+      assertCloseNumber(loss, lossRef, `${label} loss`, 1e-5);
+      assertClose(grad, gradRef, `${label} grad`, { rtol: 1e-5, atol: 1e-7 });
+    }
+  }
+  // All-masked row: NaN like the reference.
+  const x = new Float32Array([-Infinity, -Infinity, 1, 2]);
+  const t = new Float32Array([0.5, 0.5, 0.5, 0.5]);
+  const g = new Float32Array(4);
+  const gRef = new Float32Array(4);
+  assert.ok(Number.isNaN(b.softCrossEntropy(x, t, 2, 2, 1, 1, g)));
+  assert.ok(Number.isNaN(ref.softCrossEntropy(x, t, 2, 2, 1, 1, gRef)));
+  assertClose(g, gRef, 'softCrossEntropy all-masked row grad', { atol: 1e-7 });
+});
+
+test('adamDirection agrees with the reference (moments in place, out may alias g)', { skip }, () => {
+  const b = must(builtin);
+  for (const n of [1, 23, 4099]) {
+    for (const step of [1, 10, 1000]) {
+      const r = rng(n + step);
+      const g = randomView(n, r, -1, 1);
+      if (n > 4) g[4] = 0;
+      const m0 = randomView(n, r, -0.1, 0.1, 2);
+      const v0 = randomView(n, r, 0, 0.01, 4);
+      if (n > 4) v0[4] = 0;
+      const h = { beta1: 0.9, beta2: 0.999, eps: 1e-8, step };
+      const mRef = Float32Array.from(m0);
+      const vRef = Float32Array.from(v0);
+      const outRef = new Float32Array(n);
+      ref.adamDirection(g, mRef, vRef, h, outRef);
+      const m = copyView(m0);
+      const v = copyView(v0);
+      const out = view(n);
+      b.adamDirection(g, m, v, h, out);
+      assertClose(m, mRef, `adam m n=${n} step=${step}`, { rtol: 1e-6, atol: 1e-12 });
+      assertClose(v, vRef, `adam v n=${n} step=${step}`, { rtol: 1e-6, atol: 1e-15 });
+      assertClose(out, outRef, `adam out n=${n} step=${step}`, { rtol: 1e-5, atol: 1e-7 });
+      const alias = copyView(g);
+      const m2 = copyView(m0);
+      const v2 = copyView(v0);
+      b.adamDirection(alias, m2, v2, h, alias);
+      assertClose(alias, out, `adam out=g n=${n}`, { rtol: 0 });
+    }
+  }
+});

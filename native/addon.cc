@@ -31,6 +31,10 @@ constexpr int kImplOpenblas = 1;
 
 std::atomic<int> g_threads{1};
 
+// The thread count set by setThreads (the elementwise kernels decide themselves whether a call is large enough
+// to use it).
+int threads() { return g_threads.load(std::memory_order_relaxed); }
+
 // ---------------------------------------------------------------------------------------------------------
 // Argument helpers. Each returns false with a pending JS exception on failure.
 
@@ -280,7 +284,7 @@ napi_value Unary(napi_env env, napi_callback_info info) {
   float *x, *out;
   std::size_t nx, no;
   if (!c.integer(0, &op) || !c.f32(1, &x, &nx) || !c.f32(2, &out, &no) || !c.need("out", no, nx)) return nullptr;
-  if (!engram::unary(op, x, out, nx)) c.fail_range("unknown unary op");
+  if (!engram::unary(op, x, out, nx, threads())) c.fail_range("unknown unary op");
   return nullptr;
 }
 
@@ -295,7 +299,7 @@ napi_value Binary(napi_env env, napi_callback_info info) {
       !c.need("b", nb, na) || !c.need("out", no, na)) {
     return nullptr;
   }
-  if (!engram::binary(op, a, b, out, na)) c.fail_range("unknown binary op");
+  if (!engram::binary(op, a, b, out, na, threads())) c.fail_range("unknown binary op");
   return nullptr;
 }
 
@@ -311,7 +315,7 @@ napi_value ActivationBackward(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   if ((op == engram::kSigmoid || op == engram::kTanh) && !c.need("y", ny, nx)) return nullptr;
-  if (!engram::activation_backward(op, x, y, gy, gx, nx)) c.fail_range("unknown activation");
+  if (!engram::activation_backward(op, x, y, gy, gx, nx, threads())) c.fail_range("unknown activation");
   return nullptr;
 }
 
@@ -326,7 +330,7 @@ napi_value Axpby(napi_env env, napi_callback_info info) {
       !c.f32(4, &out, &no) || !c.need("y", ny, nx) || !c.need("out", no, nx)) {
     return nullptr;
   }
-  engram::axpby(alpha, x, beta, y, out, nx);
+  engram::axpby(alpha, x, beta, y, out, nx, threads());
   return nullptr;
 }
 
@@ -345,7 +349,7 @@ napi_value AddRowVector(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   if (!c.need("x", nx, rc) || !c.need("v", nv, cols) || !c.need("out", no, rc)) return nullptr;
-  engram::add_row_vector(x, v, rows, cols, out);
+  engram::add_row_vector(x, v, rows, cols, out, threads());
   return nullptr;
 }
 
@@ -361,7 +365,7 @@ napi_value SumColumns(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   if (!c.need("x", nx, rc) || !c.need("out", no, cols)) return nullptr;
-  engram::sum_columns(x, rows, cols, out);
+  engram::sum_columns(x, rows, cols, out, threads());
   return nullptr;
 }
 
@@ -450,7 +454,7 @@ napi_value AdamDirection(napi_env env, napi_callback_info info) {
       !c.need("v", nv, ng) || !c.need("out", no, ng)) {
     return nullptr;
   }
-  engram::adam_direction(g, m, v, beta1, beta2, eps, step, out, ng);
+  engram::adam_direction(g, m, v, beta1, beta2, eps, step, out, ng, threads());
   return nullptr;
 }
 

@@ -12,14 +12,20 @@ namespace engram {
 enum UnaryOp : int { kRelu = 0, kSigmoid, kTanh, kGelu, kExp, kLog, kNeg, kSquare, kSqrt, kUnaryCount };
 enum BinaryOp : int { kAdd = 0, kSub, kMul, kDiv, kBinaryCount };
 
-// Return false for an unknown op code.
-bool unary(int op, const float* x, float* out, std::size_t n);
-bool binary(int op, const float* a, const float* b, float* out, std::size_t n);
-bool activation_backward(int op, const float* x, const float* y, const float* gy, float* gx, std::size_t n);
+// Kernels taking `nthreads` use up to that many OpenMP threads when the arrays are large enough to profit
+// (thresholds in kernels.cc), with a static split: results are bit-identical for any thread count.
 
-void axpby(double alpha, const float* x, double beta, const float* y, float* out, std::size_t n);
-void add_row_vector(const float* x, const float* v, std::size_t rows, std::size_t cols, float* out);
-void sum_columns(const float* x, std::size_t rows, std::size_t cols, float* out);
+// Return false for an unknown op code.
+bool unary(int op, const float* x, float* out, std::size_t n, int nthreads);
+bool binary(int op, const float* a, const float* b, float* out, std::size_t n, int nthreads);
+bool activation_backward(int op, const float* x, const float* y, const float* gy, float* gx, std::size_t n,
+                         int nthreads);
+
+void axpby(double alpha, const float* x, double beta, const float* y, float* out, std::size_t n, int nthreads);
+void add_row_vector(const float* x, const float* v, std::size_t rows, std::size_t cols, float* out, int nthreads);
+// Each column is summed over the rows in order whatever the thread count.
+void sum_columns(const float* x, std::size_t rows, std::size_t cols, float* out, int nthreads);
+// Single-threaded (a split would change the summation order).
 double sum(const float* x, std::size_t n);
 void log_softmax(const float* x, std::size_t rows, std::size_t cols, float* out);
 // labels must be in [0, cols) (checked by the caller).
@@ -28,6 +34,6 @@ double softmax_cross_entropy(const float* x, const int32_t* labels, std::size_t 
 double soft_cross_entropy(const float* x, const float* targets, std::size_t rows, std::size_t cols,
                           double temperature, double scale, float* grad);
 void adam_direction(const float* g, float* m, float* v, double beta1, double beta2, double eps, double step,
-                    float* out, std::size_t n);
+                    float* out, std::size_t n, int nthreads);
 
 }  // namespace engram

@@ -36,13 +36,22 @@ inline vf loadv(const float* p) {
   return v;
 }
 inline void storev(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
-// First n (< VW) lanes from p, the rest `fill`.
+// First n (< VW) lanes from p, the rest `fill`; memory past p[n - 1] is neither read nor written (AVX-512's
+// masked moves suppress faults on masked-off lanes).
+#if defined(__AVX512F__)
+inline __mmask16 first_lanes(std::size_t n) { return static_cast<__mmask16>((1u << n) - 1u); }
+inline vf load_part(const float* p, std::size_t n, float fill) {
+  return (vf)_mm512_mask_loadu_ps((__m512)splat(fill), first_lanes(n), p);
+}
+inline void store_part(float* p, vf v, std::size_t n) { _mm512_mask_storeu_ps(p, first_lanes(n), (__m512)v); }
+#else
 inline vf load_part(const float* p, std::size_t n, float fill) {
   vf v = splat(fill);
   std::memcpy(&v, p, n * sizeof(float));
   return v;
 }
 inline void store_part(float* p, vf v, std::size_t n) { std::memcpy(p, &v, n * sizeof(float)); }
+#endif
 
 inline vf vabs(vf x) { return (vf)((vu)x & 0x7fffffffu); }
 inline vf vcopysign(vf mag, vf sgn) { return (vf)(((vu)mag & 0x7fffffffu) | ((vu)sgn & 0x80000000u)); }

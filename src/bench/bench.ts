@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,13 +86,43 @@ function ensureTorch(): boolean {
   return r.status === 0 && spawnSync(PY, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 }
 
-interface TorchResult { torch: string; results: { threads: number; samplesPerSecond: number }[] }
+interface TorchRun { threads: number; samplesPerSecond: number; openblasCoretype: string }
+interface TorchResult { torch: string; results: TorchRun[] }
 
+/**
+ * OpenBLAS kernel sets to offer PyTorch besides its own choice: Debian's OpenBLAS 0.3.21 does not recognise
+ * recent CPUs and falls back to SSE3 kernels, which would make the peer look 2-3x slower than it can be.
+ */
+function torchCoretypes(): (string | null)[] {
+  const flags = (() => {
+    try {
+      return readFileSync('/proc/cpuinfo', 'utf8');
+    } catch {
+      return '';
+    }
+  })();
+  const out: (string | null)[] = [null];
+  if (/\bavx512f\b/.test(flags)) out.push('SkylakeX');
+  if (/\bavx2\b/.test(flags)) out.push('Haswell');
+  return out;
+}
+
+/** PyTorch's samples/s for each thread count and OpenBLAS kernel set (the best of them is the peer). */
 function torchStep(seconds: number): TorchResult | null {
   if (!ensureTorch()) return null;
   const script = join(dirname(fileURLToPath(import.meta.url)), '../../scripts/torch_mlp_step.py');
-  const out = execFileSync(PY, [script, '--seconds', String(seconds), '--threads', '1,2'], { encoding: 'utf8' });
-  return JSON.parse(out.trim().split('\n').pop()!) as TorchResult;
+  let version = '';
+  const results: TorchRun[] = [];
+  for (const coretype of torchCoretypes()) {
+    const env = { ...process.env };
+    if (coretype === null) delete env['OPENBLAS_CORETYPE'];
+    else env['OPENBLAS_CORETYPE'] = coretype;
+    const out = execFileSync(PY, [script, '--seconds', String(seconds), '--threads', '1,2'], { encoding: 'utf8', env });
+    const r = JSON.parse(out.trim().split('\n').pop()!) as { torch: string; results: { threads: number; samplesPerSecond: number }[] };
+    version = r.torch;
+    for (const x of r.results) results.push({ ...x, openblasCoretype: coretype ?? 'default' });
+  }
+  return { torch: version, results };
 }
 
 function main(): void {
@@ -140,7 +170,11 @@ function main(): void {
   const torchBest = torch === null ? null : Math.max(...torch.results.map((r) => r.samplesPerSecond));
   console.log('\nMLP 784-400-400-10 train step, batch 128, Adam (samples/s)');
   for (const r of engramRuns) console.log(`  engram (${stepBackend.blas}) ${r.threads} thread(s): ${Math.round(r.samplesPerSecond)}`);
-  if (torch !== null) for (const r of torch.results) console.log(`  torch ${torch.torch} ${r.threads} thread(s): ${Math.round(r.samplesPerSecond)}`);
+  if (torch !== null) {
+    for (const r of torch.results) {
+      console.log(`  torch ${torch.torch} ${r.threads} thread(s), OpenBLAS kernels ${r.openblasCoretype}: ${Math.round(r.samplesPerSecond)}`);
+    }
+  }
   const ratio = torchBest === null ? null : engramBest / torchBest;
   console.log(`  best engram / best torch: ${ratio === null ? 'n/a (no torch)' : ratio.toFixed(2) + '×'}`);
 

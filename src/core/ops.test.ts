@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { getBackend, loadNativeBackend, portableBackend, setBackend, type Backend } from '../kernels/index.js';
 import * as op from './ops.js';
 import { Rng } from './rng.js';
-import { backward, Tensor } from './tensor.js';
+import { backward, Tensor, zeroGrad } from './tensor.js';
 
 /** A check: builds a scalar from parameter tensors of given shapes. */
 interface Case {
@@ -156,6 +156,26 @@ test('gradients accumulate on leaves across backward passes and zero when releas
     backward(op.sum(op.scale(x, 2)));
     backward(op.sum(op.scale(x, 3)));
     assert.deepEqual([...x.grad!], [5, 5, 5]);
+  });
+});
+
+test('gradient buffers are reused after zeroGrad, and still correct', () => {
+  withBackend(portableBackend, () => {
+    const w = Tensor.param(new Float32Array([1, 2, 3, 4]), [2, 2]);
+    const x = Tensor.from(new Float32Array([1, 0, 0, 1]), [2, 2]);
+    backward(op.sum(op.matmul(x, w)));
+    const buf = w.grad!;
+    zeroGrad([w]);
+    assert.equal(w.grad, null);
+    backward(op.sum(op.scale(op.matmul(x, w), 3)));
+    assert.equal(w.grad, buf, 'the same buffer is reused');
+    assert.deepEqual([...w.grad!], [3, 3, 3, 3]);
+    // A leaf used twice by one op (w·wᵀ) must not get its buffer twice.
+    zeroGrad([w]);
+    backward(op.sum(op.matmul(w, w, false, true)));
+    const fresh = Tensor.param(new Float32Array([1, 2, 3, 4]), [2, 2]);
+    backward(op.sum(op.matmul(fresh, fresh, false, true)));
+    assert.deepEqual([...w.grad!], [...fresh.grad!]);
   });
 });
 

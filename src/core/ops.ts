@@ -37,10 +37,13 @@ interface Forward {
 
 interface OpDef<A> {
   forward(b: Backend, x: readonly Tensor[], a: A): Forward;
-  /** Gradients of the inputs; `needs[i]` is false where input i needs none (return null there). */
+  /**
+   * Gradients of the inputs; `needs[i]` is false where input i needs none (return null there). `dest[i]`, when
+   * given, may be overwritten with input i's gradient and returned instead of a new buffer.
+   */
   backward(
     b: Backend, x: readonly Tensor[], a: A, y: Float32Array, gy: Float32Array, saved: Float32Array | null,
-    needs: readonly boolean[],
+    needs: readonly boolean[], dest: readonly (Float32Array | null)[],
   ): (Float32Array | null)[];
 }
 
@@ -71,20 +74,20 @@ const OPS: { [K in OpName]: OpDef<OpAttrs[K]> } = {
       b.gemm(transA, transB, m, n, k, 1, x!.data, w!.data, 0, out);
       return { data: out, shape: [m, n], saved: null };
     },
-    backward(b, [x, w], { transA, transB }, _y, gy, _s, needs) {
+    backward(b, [x, w], { transA, transB }, _y, gy, _s, needs, dest) {
       const [ar, ac] = rowsCols(x!);
       const [m, k] = transA ? [ac, ar] : [ar, ac];
       const n = gy.length / m;
       let gx: Float32Array | null = null;
       let gw: Float32Array | null = null;
       if (needs[0]) {
-        gx = f32(m * k);
+        gx = dest[0] ?? f32(m * k);
         // C = op(A)·op(B): dop(A) = dC·op(B)ᵀ, stored transposed when A was.
         if (transA) b.gemm(transB, true, k, m, n, 1, w!.data, gy, 0, gx);
         else b.gemm(false, !transB, m, k, n, 1, gy, w!.data, 0, gx);
       }
       if (needs[1]) {
-        gw = f32(k * n);
+        gw = dest[1] ?? f32(k * n);
         if (transB) b.gemm(true, transA, n, k, m, 1, gy, x!.data, 0, gw);
         else b.gemm(!transA, false, k, n, m, 1, x!.data, gy, 0, gw);
       }
@@ -100,11 +103,11 @@ const OPS: { [K in OpName]: OpDef<OpAttrs[K]> } = {
       b.addRowVector(x!.data, v!.data, r, c, out);
       return { data: out, shape: [r, c], saved: null };
     },
-    backward(b, [x], _a, _y, gy, _s, needs) {
+    backward(b, [x], _a, _y, gy, _s, needs, dest) {
       const [r, c] = rowsCols(x!);
       let gv: Float32Array | null = null;
       if (needs[1]) {
-        gv = f32(c);
+        gv = dest[1] ?? f32(c);
         b.sumColumns(gy, r, c, gv);
       }
       return [needs[0] ? gy : null, gv];
@@ -379,7 +382,7 @@ export function apply<K extends OpName>(name: K, inputs: readonly Tensor[], attr
   const node: TapeNode = {
     op: name,
     inputs,
-    backward: (gy, bk) => def.backward(bk, inputs, attrs, data, gy, saved, needs),
+    backward: (gy, bk, dest) => def.backward(bk, inputs, attrs, data, gy, saved, needs, dest),
   };
   return new Tensor(data, shape, true, node);
 }

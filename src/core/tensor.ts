@@ -11,8 +11,9 @@ import { getBackend } from '../kernels/index.js';
  * backward(y);                   // w.grad now holds dy/dw
  */
 export class Tensor {
-  /** Gradient of the last backward pass (leaves only; intermediate gradients are released). */
-  grad: Float32Array | null = null;
+  private gradBuffer: Float32Array | null = null;
+  /** Set by zeroGrad: the buffer is kept for reuse, but its contents no longer count. */
+  private gradStale = false;
 
   constructor(
     public data: Float32Array,
@@ -57,6 +58,29 @@ export class Tensor {
     return this.data[0]!;
   }
 
+  /** Gradient accumulated by backward passes (leaves only; intermediate gradients are released). */
+  get grad(): Float32Array | null {
+    return this.gradStale ? null : this.gradBuffer;
+  }
+
+  set grad(g: Float32Array | null) {
+    this.gradBuffer = g;
+    this.gradStale = false;
+  }
+
+  /**
+   * Forget the gradient but keep its buffer, so the next backward pass can write the new gradient straight
+   * into it instead of allocating (a weight matrix's gradient is the largest array of a training step).
+   */
+  releaseGrad(): void {
+    this.gradStale = true;
+  }
+
+  /** A buffer the next gradient may overwrite, if one of the right size is free. */
+  reusableGradBuffer(): Float32Array | null {
+    return this.gradStale && this.gradBuffer !== null && this.gradBuffer.length === this.size ? this.gradBuffer : null;
+  }
+
   /** The same values, cut off from the graph. */
   detach(): Tensor {
     return new Tensor(this.data, this.shape, false);
@@ -67,8 +91,11 @@ export class Tensor {
 export interface TapeNode {
   readonly op: string;
   readonly inputs: readonly Tensor[];
-  /** Given the output's gradient, returns each input's gradient (null where not needed). */
-  readonly backward: (gradOut: Float32Array, b: Backend) => (Float32Array | null)[];
+  /**
+   * Given the output's gradient, returns each input's gradient (null where not needed). `dest[i]`, when not
+   * null, is a buffer the rule may overwrite with input i's gradient and return, instead of allocating.
+   */
+  readonly backward: (gradOut: Float32Array, b: Backend, dest: readonly (Float32Array | null)[]) => (Float32Array | null)[];
 }
 
 export function shapeSize(shape: readonly number[]): number {
@@ -98,7 +125,10 @@ export function backward(output: Tensor): void {
     if (g === undefined) continue;
     grads.delete(t);
     const node = t.node!;
-    const inputGrads = node.backward(g, b);
+    // A leaf appearing twice among the inputs (x·xᵀ) gets its buffer offered once only.
+    const dest = node.inputs.map((x, j) =>
+      x.node === null && x.requiresGrad && node.inputs.indexOf(x) === j ? x.reusableGradBuffer() : null);
+    const inputGrads = node.backward(g, b, dest);
     for (let j = 0; j < node.inputs.length; j++) {
       const x = node.inputs[j]!;
       const gx = inputGrads[j];
@@ -141,7 +171,7 @@ function topologicalOrder(root: Tensor): Tensor[] {
   return order;
 }
 
-/** Zero (release) the gradients of parameters before the next backward pass. */
+/** Zero the gradients of parameters before the next backward pass (their buffers are reused). */
 export function zeroGrad(params: Iterable<Tensor>): void {
-  for (const p of params) p.grad = null;
+  for (const p of params) p.releaseGrad();
 }

@@ -1,27 +1,47 @@
 import type { Learner } from '../learners/index.js';
-import type { Protocol } from '../protocols/types.js';
+import type { Batch, Protocol } from '../protocols/types.js';
 
 const EVAL_CHUNK = 1000;
 
 /**
- * Test accuracy of a learner on one context, on the first `limit` test samples (all when null). The context
- * id is shown to the learner only in task-IL, where it is part of the scenario.
+ * Test batches of every context, materialised once (the online curve evaluates the same samples dozens of
+ * times), or re-materialised chunk by chunk for full test sets, which would not fit in memory for long
+ * protocols.
  */
-export function contextAccuracy(learner: Learner, protocol: Protocol, context: number, limit: number | null): number {
-  const all = protocol.contexts[context]!.testIndices;
-  const idx = limit === null ? all : all.subarray(0, Math.min(limit, all.length));
-  let correct = 0;
-  for (let start = 0; start < idx.length; start += EVAL_CHUNK) {
-    const part = idx.subarray(start, Math.min(idx.length, start + EVAL_CHUNK));
-    const batch = protocol.makeBatch('test', context, part);
-    const ctx = protocol.config.scenario === 'task' ? new Int32Array(batch.size).fill(context) : null;
-    const pred = learner.predict(batch.x, batch.size, ctx);
-    for (let i = 0; i < batch.size; i++) if (pred[i] === batch.y[i]) correct++;
-  }
-  return idx.length === 0 ? 0 : correct / idx.length;
-}
+export class TestSet {
+  private readonly cached: Batch[][] | null;
 
-/** Accuracy on every context. */
-export function allAccuracies(learner: Learner, protocol: Protocol, limit: number | null): number[] {
-  return protocol.contexts.map((_, j) => contextAccuracy(learner, protocol, j, limit));
+  /** `limit`: test samples per context (null = all, not cached). */
+  constructor(private readonly protocol: Protocol, private readonly limit: number | null) {
+    this.cached = limit === null ? null : protocol.contexts.map((_, j) => [...this.batches(j)]);
+  }
+
+  private *batches(context: number): Generator<Batch> {
+    const all = this.protocol.contexts[context]!.testIndices;
+    const idx = this.limit === null ? all : all.subarray(0, Math.min(this.limit, all.length));
+    for (let start = 0; start < idx.length; start += EVAL_CHUNK) {
+      yield this.protocol.makeBatch('test', context, idx.subarray(start, Math.min(idx.length, start + EVAL_CHUNK)));
+    }
+  }
+
+  /**
+   * Test accuracy of a learner on one context. The context id is shown to the learner only in task-IL, where
+   * it is part of the scenario.
+   */
+  accuracy(learner: Learner, context: number): number {
+    let correct = 0;
+    let total = 0;
+    const task = this.protocol.config.scenario === 'task';
+    for (const batch of this.cached?.[context] ?? this.batches(context)) {
+      const pred = learner.predict(batch.x, batch.size, task ? new Int32Array(batch.size).fill(context) : null);
+      for (let i = 0; i < batch.size; i++) if (pred[i] === batch.y[i]) correct++;
+      total += batch.size;
+    }
+    return total === 0 ? 0 : correct / total;
+  }
+
+  /** Accuracy on every context. */
+  accuracies(learner: Learner): number[] {
+    return this.protocol.contexts.map((_, j) => this.accuracy(learner, j));
+  }
 }

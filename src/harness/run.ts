@@ -4,7 +4,7 @@ import { acc, bwt, forgetting, fwt } from '../metrics/index.js';
 import { createProtocol } from '../protocols/index.js';
 import type { Protocol } from '../protocols/types.js';
 import type { RunConfig } from './config.js';
-import { allAccuracies } from './evaluate.js';
+import { TestSet } from './evaluate.js';
 import { learnerCheckpointConfig, loadLearner, saveLearner } from './persist.js';
 
 /** What `engram run` writes (fractions in 0–1). */
@@ -74,7 +74,9 @@ export function runExperiment(cfg: RunConfig, hooks: RunHooks = {}): RunResult {
   if (hooks.loadFrom !== undefined) loadLearner(learner, hooks.loadFrom, fingerprint);
 
   const T = protocol.contexts.length;
-  const initialAccuracy = allAccuracies(learner, protocol, null);
+  const fullTest = new TestSet(protocol, null);
+  const curveTest = new TestSet(protocol, cfg.curveSamples);
+  const initialAccuracy = fullTest.accuracies(learner);
   const matrix: number[][] = [];
   const curve: RunResult['onlineCurve'] = [];
   const paramsCurve: RunResult['paramsCurve'] = [{ iteration: 0, params: learner.parameterCount() }];
@@ -93,10 +95,10 @@ export function runExperiment(cfg: RunConfig, hooks: RunHooks = {}): RunResult {
     stored.atEnd = held;
   };
 
-  curve.push({ iteration: 0, accuracy: allAccuracies(learner, protocol, cfg.curveSamples), loss: Number.NaN });
+  curve.push({ iteration: 0, accuracy: curveTest.accuracies(learner), loss: Number.NaN });
   for (const step of protocol.stream()) {
     while (step.phase > phase) {
-      matrix.push(allAccuracies(learner, protocol, null));
+      matrix.push(fullTest.accuracies(learner));
       phase++;
       paramsCurve.push({ iteration: step.iteration, params: learner.parameterCount() });
     }
@@ -108,11 +110,11 @@ export function runExperiment(cfg: RunConfig, hooks: RunHooks = {}): RunResult {
     recordStored();
     const done = step.iteration + 1;
     if (done % cfg.evalEvery === 0 || done === total) {
-      curve.push({ iteration: done, accuracy: allAccuracies(learner, protocol, cfg.curveSamples), loss: lastLoss });
+      curve.push({ iteration: done, accuracy: curveTest.accuracies(learner), loss: lastLoss });
     }
     hooks.onIteration?.(done, total, lastLoss);
   }
-  while (matrix.length < T) matrix.push(allAccuracies(learner, protocol, null));
+  while (matrix.length < T) matrix.push(fullTest.accuracies(learner));
   paramsCurve.push({ iteration: total, params: learner.parameterCount() });
   if (hooks.saveTo !== undefined) saveLearner(learner, hooks.saveTo, fingerprint);
 

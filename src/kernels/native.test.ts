@@ -569,3 +569,142 @@ test('adamDirection agrees with the reference (moments in place, out may alias g
     }
   }
 });
+
+// ------------------------------------------------------------------------------------------------------------
+// Threading of the elementwise kernels
+
+/** Bitwise equality (NaN payloads and signed zeros included), with the index of the first difference. */
+function assertSameBits(actual: Float32Array, expected: Float32Array, label: string): void {
+  assert.equal(actual.length, expected.length, `${label}: length`);
+  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
+  const e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
+  for (let i = 0; i < e.length; i++) {
+    if (a[i] !== e[i]) assert.fail(`${label}[${i}]: got ${actual[i]}, expected ${expected[i]} (bits differ)`);
+  }
+}
+
+test('elementwise kernels: 1, 2 and 3 threads give bit-identical results', { skip }, () => {
+  const b = must(builtin);
+  const before = b.getThreads();
+  // Large enough that every threaded kernel splits (the thresholds are in native/kernels.cc), odd so that the
+  // tail is partial; views at odd offsets so that split points are not 64-byte aligned.
+  const n = 200_003;
+  const r = rng(2024);
+  const x = unaryInput(n, 11, 'tanh');
+  const pos = randomView(n, r, 0, 30, 1);
+  const y = randomView(n, r, -3, 3, 2);
+  const gy = randomView(n, r, -2, 2, 4);
+  for (let i = 0; i < SPECIALS.length; i++) {
+    y[(i * 7919) % n] = SPECIALS[i]!;
+    gy[(i * 104729) % n] = SPECIALS[i]!;
+  }
+  y[n - 1] = 1e-40; // a subnormal in the tail (flushed whatever the thread)
+  const sig = view(n);
+  ref.unary('sigmoid', x, sig);
+  const h = { beta1: 0.9, beta2: 0.999, eps: 1e-8, step: 7 };
+  const m0 = randomView(n, r, -0.1, 0.1, 2);
+  const v0 = randomView(n, r, 0, 0.01, 4);
+  const shapes = [[517, 401], [3, 70_001], [131_075, 2]] as const;
+  const mats = shapes.map(([rows, cols]) => ({
+    rows, cols, x: randomView(rows * cols, r, -4, 4), v: randomView(cols, r, -4, 4, 1),
+  }));
+
+  /** Every threaded kernel's outputs, computed with `threads` threads. */
+  function run(threads: number): Map<string, Float32Array> {
+    b.setThreads(threads);
+    assert.equal(b.getThreads(), threads);
+    const outs = new Map<string, Float32Array>();
+    const put = (label: string, v: Float32Array): void => {
+      assertSentinels(v, label);
+      outs.set(label, v);
+    };
+    for (const op of UNARY_OPS) {
+      const out = view(n);
+      b.unary(op, op === 'log' || op === 'sqrt' ? pos : x, out);
+      put(`unary ${op}`, out);
+    }
+    const inPlace = copyView(x);
+    b.unary('gelu', inPlace, inPlace);
+    put('unary gelu in place', inPlace);
+    for (const op of ['add', 'sub', 'mul', 'div'] as const) {
+      const out = view(n);
+      b.binary(op, x, y, out);
+      put(`binary ${op}`, out);
+    }
+    for (const op of ['relu', 'sigmoid', 'tanh', 'gelu'] as const) {
+      const gx = view(n);
+      b.activationBackward(op, x, op === 'sigmoid' ? sig : y, gy, gx);
+      put(`activationBackward ${op}`, gx);
+    }
+    const ax = view(n);
+    b.axpby(-1e-3, x, 0.7, y, ax);
+    put('axpby', ax);
+    const axInPlace = copyView(y);
+    b.axpby(1, x, 1, axInPlace, axInPlace);
+    put('axpby out=y', axInPlace);
+    for (const { rows, cols, x: mx, v } of mats) {
+      const out = view(rows * cols);
+      b.addRowVector(mx, v, rows, cols, out);
+      put(`addRowVector ${rows}x${cols}`, out);
+      const sums = view(cols);
+      b.sumColumns(mx, rows, cols, sums);
+      put(`sumColumns ${rows}x${cols}`, sums);
+    }
+    const m = copyView(m0);
+    const v = copyView(v0);
+    const dir = view(n);
+    b.adamDirection(gy, m, v, h, dir);
+    put('adam m', m);
+    put('adam v', v);
+    put('adam out', dir);
+    const g2 = copyView(y);
+    b.adamDirection(g2, copyView(m0), copyView(v0), h, g2);
+    put('adam out=g', g2);
+    outs.set('sum', Float32Array.of(b.sum(x), b.sum(y)));
+    return outs;
+  }
+
+  try {
+    const one = run(1);
+    for (const threads of [2, 3]) {
+      const many = run(threads);
+      assert.deepEqual([...many.keys()], [...one.keys()]);
+      for (const [label, expected] of one) assertSameBits(must(many.get(label) ?? null), expected, `${label} (${threads} threads)`);
+    }
+    // The threaded results are right, not merely consistent: spot-check against the reference.
+    const ax = new Float32Array(n);
+    ref.axpby(-1e-3, flush(x), 0.7, flush(y), ax);
+    assertClose(must(one.get('axpby') ?? null), flush(ax), 'axpby (large)', { rtol: 2.5e-7, atol: 1e-37 });
+    const { rows, cols, x: mx } = mats[1]!;
+    const sums = new Float32Array(cols);
+    ref.sumColumns(mx, rows, cols, sums);
+    assertClose(must(one.get(`sumColumns ${rows}x${cols}`) ?? null), sums, 'sumColumns (large)', { rtol: 1e-7, atol: 1e-6 });
+  } finally {
+    b.setThreads(before);
+  }
+});
+
+test('elementwise kernels: small arrays do not fork, so 2 threads cost no more per call than 1', { skip }, () => {
+  const b = must(builtin);
+  const before = b.getThreads();
+  const x = new Float32Array(400).fill(0.5);
+  const out = new Float32Array(400);
+  /** Time of 2000 calls on 400 floats with `threads` threads, in ms. */
+  const time = (threads: number): number => {
+    b.setThreads(threads);
+    const t0 = performance.now();
+    for (let i = 0; i < 2000; i++) b.axpby(0.5, x, 0.5, out, out);
+    return performance.now() - t0;
+  };
+  try {
+    const best = [Infinity, Infinity];
+    for (let round = 0; round < 9; round++) {
+      for (const t of round % 2 === 0 ? [1, 2] : [2, 1]) best[t - 1] = Math.min(best[t - 1]!, time(t));
+    }
+    // Such a call takes ~0.3 us; a fork/join would add >= 1 us to each (measured ~5x slower when forced).
+    const [one, two] = best as [number, number];
+    assert.ok(two < 2 * one + 0.2, `2 threads: ${two.toFixed(2)} ms, 1 thread: ${one.toFixed(2)} ms per 2000 calls`);
+  } finally {
+    b.setThreads(before);
+  }
+});

@@ -8,16 +8,18 @@ import type { Activation, AdamHyper, Backend, BinaryMap, UnaryMap } from './back
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const GELU_C = 0.044715;
 
-/** GELU, tanh approximation (as in JAX's default and PCX): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+/**
+ * GELU, tanh approximation (as in JAX's default and PCX): 0.5·x·(1 + tanh(u)), u = √(2/π)·(x + 0.044715·x³),
+ * computed as x·σ(2u), which is the same function without the cancellation of 1 + tanh(u) for x ≪ 0.
+ */
 export function gelu(x: number): number {
-  return 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + GELU_C * x * x * x)));
+  return x * sigmoid(2 * SQRT_2_OVER_PI * (x + GELU_C * x * x * x));
 }
 
-/** d/dx of {@link gelu}. */
+/** d/dx of {@link gelu}: σ(2u) + 2x·σ(2u)·(1 − σ(2u))·u′. */
 export function geluGrad(x: number): number {
-  const u = SQRT_2_OVER_PI * (x + GELU_C * x * x * x);
-  const t = Math.tanh(u);
-  return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * GELU_C * x * x);
+  const s = sigmoid(2 * SQRT_2_OVER_PI * (x + GELU_C * x * x * x));
+  return s + 2 * x * s * (1 - s) * SQRT_2_OVER_PI * (1 + 3 * GELU_C * x * x);
 }
 
 function sigmoid(x: number): number {

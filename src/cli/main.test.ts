@@ -36,6 +36,7 @@ test('bad input: one clear line, exit code 2, no stack trace', () => {
     [['run', '--data-dir', '/nonexistent/engram-data', ...tiny], /nonexistent\/engram-data/],
     [['run', '--load', '/nonexistent/x.engram', ...tiny], /cannot read checkpoint/],
     [['frobnicate'], /unknown command/],
+    [['run', '--resume', ...tiny], /--resume needs --checkpoint FILE/],
   ];
   for (const [args, pattern] of cases) {
     const r = run(...args);
@@ -65,4 +66,13 @@ test('a tiny run writes the result JSON with every documented field, and save/lo
   const wrong = run('run', ...tiny, '--hidden', '8', '--load', ckpt);
   assert.equal(wrong.status, 2);
   assert.match(wrong.stderr, /hidden/);
+  // A finished run's checkpoint resumes to the same result without training again.
+  const runCkpt = join(dir, 'run.ckpt');
+  const first = run('run', ...tiny, '--checkpoint', runCkpt, '--resume', '--out', join(dir, 'a.json'), '--no-progress');
+  assert.equal(first.status, 0, first.stderr);
+  const second = run('run', ...tiny, '--checkpoint', runCkpt, '--resume', '--out', join(dir, 'b.json'), '--no-progress');
+  assert.equal(second.status, 0, second.stderr);
+  const a = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8')) as { accuracyMatrix: number[][] };
+  const b = JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8')) as { accuracyMatrix: number[][] };
+  assert.deepEqual(b.accuracyMatrix, a.accuracyMatrix);
 });

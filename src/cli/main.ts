@@ -50,6 +50,9 @@ interface RunOptions {
   out?: string;
   save?: string;
   load?: string;
+  checkpoint?: string;
+  checkpointEvery?: number;
+  resume?: boolean;
   progress: boolean;
 }
 
@@ -86,6 +89,8 @@ function runCommand(opts: RunOptions): void {
     curveSamples: opts.curveSamples,
     threads: opts.threads,
   });
+  if (opts.resume === true && opts.checkpoint === undefined) throw new UsageError('--resume needs --checkpoint FILE');
+  if (opts.checkpointEvery !== undefined && opts.checkpointEvery < 1) throw new UsageError('--checkpoint-every must be positive');
   process.stderr.write(`engram: backend ${describeBackend(getBackend())}\n`);
   const bar = new SingleBar({
     format: '{bar} {percentage}% | iter {value}/{total} | loss {loss} | eta {eta}s',
@@ -98,9 +103,12 @@ function runCommand(opts: RunOptions): void {
   const result = runExperiment(cfg, {
     ...(opts.load !== undefined ? { loadFrom: opts.load } : {}),
     ...(opts.save !== undefined ? { saveTo: opts.save } : {}),
+    ...(opts.checkpoint !== undefined
+      ? { checkpoint: { file: opts.checkpoint, every: opts.checkpointEvery ?? 1000, resume: opts.resume === true } }
+      : {}),
     onIteration: (i, total, loss) => {
       if (!started) {
-        bar.start(total, 0, { loss: 'n/a' });
+        bar.start(total, i - 1, { loss: 'n/a' });
         started = true;
       }
       if (i % 20 === 0 || i === total) bar.update(i, { loss: loss.toFixed(4) });
@@ -150,6 +158,9 @@ export function buildProgram(): Command {
     .option('--out <file.json>', 'write the full result as JSON')
     .option('--save <file>', 'save the trained learner (all its state) when the run ends')
     .option('--load <file>', 'start from a learner saved with --save (same method and architecture)')
+    .option('--checkpoint <file>', 'save the whole run (learner + measurements) every --checkpoint-every iterations, atomically')
+    .option('--checkpoint-every <n>', 'iterations between run checkpoints (default 1000)', int('--checkpoint-every'))
+    .option('--resume', 'continue from --checkpoint FILE if it exists (same configuration; results as if never stopped)')
     .option('--no-progress', 'no progress output when stderr is not a terminal')
     .addHelpText('after', `\nMethods:\n${methods}\n\nExample:\n  engram run --protocol split-mnist --scenario class --method naive --seed 1 --out naive.json`)
     .action((opts: RunOptions) => runCommand(opts));

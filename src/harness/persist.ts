@@ -17,15 +17,24 @@ export function learnerCheckpointConfig(cfg: RunConfig, protocol: Protocol): Rec
   };
 }
 
+/** A learner's whole state as checkpoint state. */
+export function learnerState(learner: Learner): State {
+  const { params, optimizer, rng, extra } = learner.getState();
+  return { params, optimizer, rng, extra };
+}
+
 /** Save every piece of a learner's state (atomic write). */
 export function saveLearner(learner: Learner, file: string, config: Record<string, unknown>): void {
-  const { params, optimizer, rng, extra } = learner.getState();
-  saveCheckpoint(file, { config, state: { params, optimizer, rng, extra } });
+  saveCheckpoint(file, { config, state: learnerState(learner) });
 }
 
 /** Restore a learner saved by {@link saveLearner}; a different configuration fails with a clear message. */
 export function loadLearner(learner: Learner, file: string, config: Record<string, unknown>): void {
-  const { state } = loadCheckpoint(file, config);
+  restoreLearner(learner, loadCheckpoint(file, config).state, file);
+}
+
+/** Put state made by {@link learnerState} back into a learner. */
+export function restoreLearner(learner: Learner, state: State, file: string): void {
   const bad = (what: string): CheckpointError => new CheckpointError(`${file}: checkpoint ${what}`);
   if (!isRecord(state)) throw bad('state is not a learner state');
   const { params, optimizer, rng, extra } = state;

@@ -80,3 +80,26 @@ test('a saved learner reloads into the same predictions; another architecture is
   assert.deepEqual(again.initialAccuracy, first.accuracyMatrix[4]);
   assert.throws(() => runExperiment(small({ iters: 1, hidden: [32] }), { loadFrom: file }), /hidden=\[64\], but this run has hidden=\[32\]/);
 });
+
+test('an interrupted run resumed from its checkpoint gives exactly the uninterrupted results', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'engram-resume-'));
+  const file = join(dir, 'run.ckpt');
+  const cfg = small({ iters: 30, evalEvery: 10, stream: 'task-free', scenario: 'task' });
+  const whole = runExperiment(cfg);
+  // Crash after iteration 55: the last checkpoint is the one at 40.
+  assert.throws(() => runExperiment(cfg, {
+    checkpoint: { file, every: 20, resume: true },
+    onIteration: (i) => {
+      if (i === 55) throw new Error('simulated crash');
+    },
+  }), /simulated crash/);
+  const seen: number[] = [];
+  const resumed = runExperiment(cfg, { checkpoint: { file, every: 20, resume: true }, onIteration: (i) => seen.push(i) });
+  assert.equal(seen[0], 41, 'training continues after the checkpoint, not from the start');
+  assert.deepEqual(resumed.accuracyMatrix, whole.accuracyMatrix);
+  assert.deepEqual(resumed.initialAccuracy, whole.initialAccuracy);
+  assert.deepEqual(resumed.onlineCurve, whole.onlineCurve);
+  assert.deepEqual(resumed.paramsCurve, whole.paramsCurve);
+  // A checkpoint of another configuration is refused.
+  assert.throws(() => runExperiment({ ...cfg, lr: 0.5 }, { checkpoint: { file, every: 20, resume: true } }), /saved with lr=0.001, but this run has lr=0.5/);
+});

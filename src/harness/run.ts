@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { describeBackend, getBackend } from '../kernels/index.js';
 import { createLearner, type Learner, type LearnerSetup } from '../learners/index.js';
 import { acc, bwt, forgetting, fwt } from '../metrics/index.js';
@@ -6,6 +7,7 @@ import type { Protocol } from '../protocols/types.js';
 import type { RunConfig } from './config.js';
 import { TestSet } from './evaluate.js';
 import { learnerCheckpointConfig, loadLearner, saveLearner } from './persist.js';
+import { loadRun, saveRun, type RunProgress } from './progress.js';
 
 /** What `engram run` writes (fractions in 0–1). */
 export interface RunResult {
@@ -42,6 +44,11 @@ export interface RunHooks {
   loadFrom?: string;
   /** Save the learner when the run ends. */
   saveTo?: string;
+  /**
+   * Save the whole run (learner and measurements so far) to `file` every `every` iterations and at the end;
+   * with `resume`, continue from `file` when it exists, with results identical to an uninterrupted run.
+   */
+  checkpoint?: { file: string; every: number; resume: boolean };
 }
 
 export function learnerSetup(cfg: RunConfig, protocol: Protocol): LearnerSetup {
@@ -76,47 +83,54 @@ export function runExperiment(cfg: RunConfig, hooks: RunHooks = {}): RunResult {
   const T = protocol.contexts.length;
   const fullTest = new TestSet(protocol, null);
   const curveTest = new TestSet(protocol, cfg.curveSamples);
-  const initialAccuracy = fullTest.accuracies(learner);
-  const matrix: number[][] = [];
-  const curve: RunResult['onlineCurve'] = [];
-  const paramsCurve: RunResult['paramsCurve'] = [{ iteration: 0, params: learner.parameterCount() }];
-  const stored = { max: 0, atEnd: 0 };
   const total = protocol.totalIterations;
-  let trainMs = 0;
-  let samples = 0;
-  let phase = 0;
-  let lastLoss = Number.NaN;
-  // Samples of contexts 0..phase: what a cumulative (joint) stream holds.
-  const heldByPhase = (p: number): number =>
-    protocol.contexts.slice(0, p + 1).reduce((n, c) => n + c.trainIndices.length, 0);
-  const recordStored = (): void => {
-    const held = learner.traits.cumulativeStream ? heldByPhase(phase) : learner.storedRawSamples();
-    stored.max = Math.max(stored.max, held);
-    stored.atEnd = held;
+  const ckpt = hooks.checkpoint;
+  const resumed = ckpt !== undefined && ckpt.resume && existsSync(ckpt.file);
+  const p: RunProgress = resumed ? loadRun(ckpt.file, cfg, learner) : {
+    iteration: 0,
+    phase: 0,
+    initialAccuracy: fullTest.accuracies(learner),
+    matrix: [],
+    curve: [{ iteration: 0, accuracy: curveTest.accuracies(learner), loss: Number.NaN }],
+    paramsCurve: [{ iteration: 0, params: learner.parameterCount() }],
+    stored: { max: 0, atEnd: 0 },
+    trainMs: 0,
+    samples: 0,
+    elapsedMs: 0,
   };
+  const elapsed = (): number => p.elapsedMs + performance.now() - t0;
+  // Samples of contexts 0..phase: what a cumulative (joint) stream holds.
+  const heldByPhase = (phase: number): number =>
+    protocol.contexts.slice(0, phase + 1).reduce((n, c) => n + c.trainIndices.length, 0);
 
-  curve.push({ iteration: 0, accuracy: curveTest.accuracies(learner), loss: Number.NaN });
-  for (const step of protocol.stream()) {
-    while (step.phase > phase) {
-      matrix.push(fullTest.accuracies(learner));
-      phase++;
-      paramsCurve.push({ iteration: step.iteration, params: learner.parameterCount() });
+  for (const step of protocol.stream(p.iteration)) {
+    while (step.phase > p.phase) {
+      p.matrix.push(fullTest.accuracies(learner));
+      p.phase++;
+      p.paramsCurve.push({ iteration: step.iteration, params: learner.parameterCount() });
     }
     const s = performance.now();
-    lastLoss = learner.observe(step.batch);
+    const loss = learner.observe(step.batch);
     if (step.endsContext !== null) learner.onBoundary?.(step.endsContext);
-    trainMs += performance.now() - s;
-    samples += step.batch.size;
-    recordStored();
-    const done = step.iteration + 1;
-    if (done % cfg.evalEvery === 0 || done === total) {
-      curve.push({ iteration: done, accuracy: curveTest.accuracies(learner), loss: lastLoss });
+    p.trainMs += performance.now() - s;
+    p.samples += step.batch.size;
+    const held = learner.traits.cumulativeStream ? heldByPhase(p.phase) : learner.storedRawSamples();
+    p.stored = { max: Math.max(p.stored.max, held), atEnd: held };
+    p.iteration = step.iteration + 1;
+    if (p.iteration % cfg.evalEvery === 0 || p.iteration === total) {
+      p.curve.push({ iteration: p.iteration, accuracy: curveTest.accuracies(learner), loss });
     }
-    hooks.onIteration?.(done, total, lastLoss);
+    if (ckpt !== undefined && p.iteration % ckpt.every === 0 && p.iteration < total) {
+      saveRun(ckpt.file, cfg, learner, { ...p, elapsedMs: elapsed() });
+    }
+    hooks.onIteration?.(p.iteration, total, loss);
   }
-  while (matrix.length < T) matrix.push(fullTest.accuracies(learner));
-  paramsCurve.push({ iteration: total, params: learner.parameterCount() });
+  while (p.matrix.length < T) p.matrix.push(fullTest.accuracies(learner));
+  if (p.paramsCurve.at(-1)!.iteration !== total) p.paramsCurve.push({ iteration: total, params: learner.parameterCount() });
+  if (ckpt !== undefined) saveRun(ckpt.file, cfg, learner, { ...p, elapsedMs: elapsed() });
   if (hooks.saveTo !== undefined) saveLearner(learner, hooks.saveTo, fingerprint);
+  const matrix = p.matrix;
+  const initialAccuracy = p.initialAccuracy;
 
   return {
     protocol: cfg.protocol,
@@ -130,15 +144,15 @@ export function runExperiment(cfg: RunConfig, hooks: RunHooks = {}): RunResult {
     bwt: bwt(matrix),
     fwt: fwt(matrix, initialAccuracy),
     forgetting: forgetting(matrix),
-    onlineCurve: curve,
-    wallSeconds: (performance.now() - t0) / 1000,
-    trainSeconds: trainMs / 1000,
-    trainSamplesPerSecond: samples / (trainMs / 1000),
+    onlineCurve: p.curve,
+    wallSeconds: elapsed() / 1000,
+    trainSeconds: p.trainMs / 1000,
+    trainSamplesPerSecond: p.samples / (p.trainMs / 1000),
     peakRssMB: process.resourceUsage().maxRSS / 1024,
     params: learner.parameterCount(),
-    paramsCurve,
+    paramsCurve: p.paramsCurve,
     backend: { name: b.name, blas: b.blas, threads: b.getThreads(), description: describeBackend(b) },
-    storedRawSamples: stored,
+    storedRawSamples: p.stored,
     config: cfg,
   };
 }

@@ -256,3 +256,27 @@ test('configuration errors are reported before any work', () => {
   bad({ seed: 1.5 }, /seed/);
   assert.throws(() => permuted({ classOrder: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] }), /only applies to split-mnist/);
 });
+
+test('a stream resumed at iteration k yields exactly the batches of the full stream from k on', () => {
+  for (const make of [
+    () => split({ seed: 4 }),
+    () => split({ seed: 4, stream: 'task-free', scenario: 'class' }),
+    () => permuted({ seed: 2, stream: 'task-free' }),
+    () => split({ seed: 5, cumulative: true }),
+  ]) {
+    const full = steps(make());
+    for (const k of [1, 19, 20, 33]) {
+      const tail = [...make().stream(k)];
+      assert.equal(tail.length, full.length - k);
+      tail.forEach((s, i) => {
+        const f = full[k + i]!;
+        assert.equal(s.iteration, f.iteration);
+        assert.equal(s.phase, f.phase);
+        assert.equal(s.endsContext, f.endsContext);
+        assert.deepEqual(s.batch.y, f.batch.y);
+        assert.deepEqual(s.batch.x, f.batch.x);
+        assert.deepEqual(s.batch.contexts, f.batch.contexts);
+      });
+    }
+  }
+});

@@ -61,7 +61,7 @@ export function createProtocol(config: ProtocolConfig): Protocol {
       const ctx = resolved.scenario === 'task' ? new Int32Array(indices.length).fill(context) : null;
       return { x, y, size: indices.length, contexts: ctx };
     },
-    stream: () => ({ [Symbol.iterator]: () => trainingStream(src) }),
+    stream: (from = 0) => ({ [Symbol.iterator]: () => trainingStream(src, from) }),
     totalIterations: resolved.numContexts * resolved.itersPerContext,
   };
 }

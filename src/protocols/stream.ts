@@ -26,12 +26,13 @@ export interface StreamSource {
 }
 
 /**
- * Generate the whole stream (numContexts × itersPerContext steps).
+ * Generate the whole stream (numContexts × itersPerContext steps), or its tail from iteration `from` on: the
+ * same batches an uninterrupted stream yields there.
  *
  * @example
  * for (const step of trainingStream(src)) learner.train(step.batch);
  */
-export function* trainingStream(src: StreamSource): Generator<StreamStep, void, undefined> {
+export function* trainingStream(src: StreamSource, from = 0): Generator<StreamStep, void, undefined> {
   const { config } = src;
   const n = config.numContexts;
   const iters = config.itersPerContext;
@@ -50,6 +51,8 @@ export function* trainingStream(src: StreamSource): Generator<StreamStep, void, 
   for (let iteration = 0; iteration < n * iters; iteration++) {
     const phase = taskFree ? fuzzyPhase(n, iters, iteration) : Math.floor(iteration / iters);
     sampler.draw(iteration, phase, ctx, img);
+    // Resuming: earlier iterations are drawn (so every generator is where it was) but not materialised.
+    if (iteration < from) continue;
     const batch = materialiseMixed(src, ctx, img, exposeContexts);
     const endsContext = !taskFree && iteration % iters === iters - 1 ? phase : null;
     yield { iteration, batch, endsContext, phase };

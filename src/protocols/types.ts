@@ -112,8 +112,11 @@ export interface Protocol {
    * in task-IL only (elsewhere the learner must not be told which context a test image comes from).
    */
   makeBatch(split: 'train' | 'test', context: number, indices: Int32Array): Batch;
-  /** The training stream, deterministic from config.seed. */
-  stream(): Iterable<StreamStep>;
+  /**
+   * The training stream, deterministic from config.seed; from iteration `from` (default 0) on when resuming,
+   * with exactly the batches an uninterrupted stream yields there.
+   */
+  stream(from?: number): Iterable<StreamStep>;
   /** Total iterations of the stream. */
   totalIterations: number;
 }

@@ -62,6 +62,11 @@ export function learnerSetup(cfg: RunConfig, protocol: Protocol): LearnerSetup {
     lr: cfg.lr,
     momentum: cfg.momentum,
     seed: cfg.seed,
+    protocol: cfg.protocol,
+    scenario: cfg.scenario,
+    stream: cfg.stream,
+    itersPerContext: cfg.iters,
+    batchSize: cfg.batch,
   };
 }
 

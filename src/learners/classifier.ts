@@ -27,27 +27,57 @@ export class ClassifierLearner implements Learner {
     this.optState = this.opt.init(this.net.parameters().map((p) => p.data));
   }
 
+  /**
+   * One training step. The stages are hooks for methods built on this class: `loss` (replay and distillation
+   * terms), `adjustGradients` (regularisers that add a penalty's gradient directly, gradient projection), and
+   * `afterStep` (path integrals that need the applied update).
+   */
   observe(batch: Batch): number {
     const params = this.net.parameters();
     zeroGrad(params);
-    const logits = this.masked(this.net.forward(Tensor.from(batch.x, [batch.size, this.setup.inputSize])), batch.contexts);
-    const loss = crossEntropy(logits, batch.y);
+    const loss = this.loss(batch);
     backward(loss);
-    this.step(params);
+    this.adjustGradients(params, batch);
+    const updates = this.step(params);
+    this.afterStep(params, updates, batch);
     return loss.item();
   }
 
-  /** One optimiser step on the gradients now in `params`. */
-  protected step(params: Tensor[]): void {
+  /** The training loss of a batch: cross-entropy on the (task-IL masked) logits. */
+  protected loss(batch: Batch): Tensor {
+    return crossEntropy(this.logits(batch.x, batch.size, batch.contexts), batch.y);
+  }
+
+  /** Logits of `n` inputs, masked to each sample's head in task-IL. */
+  protected logits(x: Float32Array, n: number, contexts: Int32Array | null): Tensor {
+    return this.masked(this.net.forward(Tensor.from(x, [n, this.setup.inputSize])), contexts);
+  }
+
+  /** Change the gradients in `params[i].grad` before the optimiser sees them (default: nothing). */
+  protected adjustGradients(_params: Tensor[], _batch: Batch): void {}
+
+  /** Runs after the parameters moved by `updates` (default: nothing). */
+  protected afterStep(_params: Tensor[], _updates: readonly Float32Array[], _batch: Batch): void {}
+
+  /** Method-specific state for checkpoints (default: none). */
+  protected extraState(): State {
+    return {};
+  }
+
+  protected restoreExtraState(_extra: State): void {}
+
+  /** One optimiser step on the gradients now in `params`; returns the updates that were applied. */
+  protected step(params: Tensor[]): Float32Array[] {
     const grads = params.map((p) => p.grad ?? new Float32Array(p.size));
     const data = params.map((p) => p.data);
     const [updates, next] = this.opt.update(grads, this.optState, data);
     this.optState = next;
     applyUpdates(data, updates);
+    return updates;
   }
 
   predict(x: Float32Array, n: number, contexts: Int32Array | null): Int32Array {
-    const logits = noGrad(() => this.masked(this.net.forward(Tensor.from(x, [n, this.setup.inputSize])), contexts));
+    const logits = noGrad(() => this.logits(x, n, contexts));
     return argmaxRows(logits.data, n, this.setup.numOutputs);
   }
 
@@ -91,7 +121,7 @@ export class ClassifierLearner implements Learner {
     const params: Record<string, Float32Array> = {};
     const names = this.net.parameterNames();
     this.net.parameters().forEach((p, i) => (params[names[i]!] = p.data));
-    return { method: this.method, params, optimizer: this.optState, rng: this.rng.getState(), extra: {} };
+    return { method: this.method, params, optimizer: this.optState, rng: this.rng.getState(), extra: this.extraState() };
   }
 
   setState(state: LearnerState): void {
@@ -106,6 +136,7 @@ export class ClassifierLearner implements Learner {
     }
     this.optState = state.optimizer;
     this.rng.setState(state.rng);
+    this.restoreExtraState(state.extra);
   }
 }
 

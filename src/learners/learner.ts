@@ -1,5 +1,5 @@
 import type { State } from '../optim/index.js';
-import type { Batch } from '../protocols/types.js';
+import type { Batch, ProtocolName, Scenario, StreamKind } from '../protocols/types.js';
 import type { Activation } from '../kernels/backend.js';
 
 /**
@@ -43,6 +43,12 @@ export interface LearnerSetup {
   lr: number;
   momentum: number;
   seed: number;
+  /** The protocol, scenario and stream, so that methods can pick their published defaults. */
+  protocol: ProtocolName;
+  scenario: Scenario;
+  stream: StreamKind;
+  itersPerContext: number;
+  batchSize: number;
 }
 
 /** A learner's state: named parameter arrays, optimiser state, RNG state and method-specific numbers. */

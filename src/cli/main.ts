@@ -132,7 +132,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
-  const methods = listMethods().map((m) => `  ${m.name.padEnd(8)} ${m.description}`).join('\n');
+  const width = Math.max(...listMethods().map((m) => m.name.length));
+  const methods = listMethods().map((m) => `  ${m.name.padEnd(width)}  ${m.description}`).join('\n');
   program
     .command('run')
     .description('train one method on one protocol and report the accuracy matrix, ACC, BWT, FWT, forgetting, speed and memory')

@@ -1,4 +1,8 @@
 import { ClassifierLearner } from './classifier.js';
+import { LwfLearner } from './distillation/lwf.js';
+import { regularizationMethods } from './regularization/index.js';
+import { AgemLearner } from './replay/agem.js';
+import { ErLearner } from './replay/er.js';
 import type { Learner, LearnerSetup } from './learner.js';
 
 /** A method that can be run by name. */
@@ -44,3 +48,23 @@ registerMethod({
   description: 'joint training on all data of every context so far (upper bound; keeps all raw data)',
   create: (setup) => new ClassifierLearner('joint', { storesRawSamples: true, cumulativeStream: true }, setup),
 });
+
+registerMethod({
+  name: 'er',
+  description: 'experience replay: class-balanced buffer of raw samples (100 per class), replayed every step',
+  create: (setup) => new ErLearner(setup),
+});
+
+registerMethod({
+  name: 'lwf',
+  description: 'learning without forgetting: distil a frozen copy of the model on current inputs (no stored data)',
+  create: (setup) => new LwfLearner(setup),
+});
+
+registerMethod({
+  name: 'agem',
+  description: 'averaged GEM: project the gradient so the loss on replayed samples (100 per class) does not rise',
+  create: (setup) => new AgemLearner(setup),
+});
+
+for (const entry of regularizationMethods) registerMethod(entry);

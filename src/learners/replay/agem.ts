@@ -1,0 +1,46 @@
+import { backward, crossEntropy, zeroGrad, type Tensor } from '../../core/index.js';
+import { getBackend } from '../../kernels/index.js';
+import type { Batch } from '../../protocols/types.js';
+import type { LearnerSetup } from '../learner.js';
+import { ReplayLearner } from './replay-learner.js';
+
+export interface AgemOptions {
+  /** Raw samples kept per class (van de Ven et al. 2022: 100, as for ER). */
+  budgetPerClass?: number;
+}
+
+/**
+ * Averaged GEM (Chaudhry et al. 2019): the gradient g of the current batch is compared with the gradient
+ * g_ref of a batch drawn from the replay buffer; if they conflict (g·g_ref < 0), g is projected onto the
+ * half-space where the replayed loss does not increase: g ← g − (g·g_ref / g_ref·g_ref)·g_ref. The buffer
+ * is the same class-balanced reservoir as ER's; in `boundaries` streams only earlier contexts are used.
+ */
+export class AgemLearner extends ReplayLearner {
+  constructor(setup: LearnerSetup, opts: AgemOptions = {}) {
+    super('agem', setup, opts.budgetPerClass ?? 100);
+  }
+
+  protected override adjustGradients(params: Tensor[], batch: Batch): void {
+    const replay = this.replayBatch(batch.size);
+    if (replay === null) return;
+    const g = params.map((p) => (p.grad ?? new Float32Array(p.size)).slice());
+    zeroGrad(params);
+    const contexts = batch.contexts === null ? null : replay.contexts;
+    backward(crossEntropy(this.logits(replay.x, replay.y.length, contexts), replay.y));
+    const b = getBackend();
+    let dot = 0;
+    let norm = 0;
+    const ref = params.map((p) => p.grad ?? new Float32Array(p.size));
+    for (let i = 0; i < params.length; i++) {
+      const prod = new Float32Array(g[i]!.length);
+      b.binary('mul', g[i]!, ref[i]!, prod);
+      dot += b.sum(prod);
+      b.binary('mul', ref[i]!, ref[i]!, prod);
+      norm += b.sum(prod);
+    }
+    const k = dot < 0 && norm > 0 ? dot / norm : 0;
+    // The parameters' gradient buffers now hold g_ref: overwrite them with the (projected) g.
+    for (let i = 0; i < params.length; i++) b.axpby(1, g[i]!, -k, ref[i]!, ref[i]!);
+    for (let i = 0; i < params.length; i++) params[i]!.grad = ref[i]!;
+  }
+}

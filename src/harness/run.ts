@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { describeBackend, getBackend } from '../kernels/index.js';
-import { createLearner, type Learner, type LearnerSetup } from '../learners/index.js';
+import { createLearner, type LearnerSetup } from '../learners/index.js';
 import { acc, bwt, forgetting, fwt } from '../metrics/index.js';
 import { createProtocol } from '../protocols/index.js';
-import type { Protocol } from '../protocols/types.js';
+import type { Protocol, ProtocolConfig } from '../protocols/types.js';
 import type { RunConfig } from './config.js';
 import { TestSet } from './evaluate.js';
 import { learnerCheckpointConfig, loadLearner, saveLearner } from './persist.js';
@@ -134,8 +134,7 @@ export function runExperiment(cfg: RunConfig, hooks: RunHooks = {}): RunResult {
   if (p.paramsCurve.at(-1)!.iteration !== total) p.paramsCurve.push({ iteration: total, params: learner.parameterCount() });
   if (ckpt !== undefined) saveRun(ckpt.file, cfg, learner, { ...p, elapsedMs: elapsed() });
   if (hooks.saveTo !== undefined) saveLearner(learner, hooks.saveTo, fingerprint);
-  const matrix = p.matrix;
-  const initialAccuracy = p.initialAccuracy;
+  const { matrix, initialAccuracy } = p;
 
   return {
     protocol: cfg.protocol,
@@ -162,7 +161,7 @@ export function runExperiment(cfg: RunConfig, hooks: RunHooks = {}): RunResult {
   };
 }
 
-function protocolConfig(cfg: RunConfig, cumulative: boolean) {
+function protocolConfig(cfg: RunConfig, cumulative: boolean): ProtocolConfig {
   return {
     protocol: cfg.protocol,
     scenario: cfg.scenario,
@@ -178,4 +177,3 @@ function protocolConfig(cfg: RunConfig, cumulative: boolean) {
   };
 }
 
-export type { Learner };

@@ -1,6 +1,6 @@
 import type { Learner } from '../learners/index.js';
 import type { Protocol } from '../protocols/types.js';
-import type { State } from '../optim/index.js';
+import { isStateRecord, type State } from '../optim/index.js';
 import { CheckpointError, loadCheckpoint, saveCheckpoint } from '../state/index.js';
 import type { RunConfig } from './config.js';
 
@@ -36,9 +36,9 @@ export function loadLearner(learner: Learner, file: string, config: Record<strin
 /** Put state made by {@link learnerState} back into a learner. */
 export function restoreLearner(learner: Learner, state: State, file: string): void {
   const bad = (what: string): CheckpointError => new CheckpointError(`${file}: checkpoint ${what}`);
-  if (!isRecord(state)) throw bad('state is not a learner state');
+  if (!isStateRecord(state)) throw bad('state is not a learner state');
   const { params, optimizer, rng, extra } = state;
-  if (!isRecord(params)) throw bad('lacks parameters');
+  if (!isStateRecord(params)) throw bad('lacks parameters');
   const arrays: Record<string, Float32Array> = {};
   for (const [k, v] of Object.entries(params)) {
     if (!(v instanceof Float32Array)) throw bad(`parameter ${k} is not an array`);
@@ -47,8 +47,4 @@ export function restoreLearner(learner: Learner, state: State, file: string): vo
   if (!Array.isArray(rng) || !rng.every((x): x is number => typeof x === 'number')) throw bad('lacks the RNG state');
   if (optimizer === undefined || extra === undefined) throw bad('lacks optimiser or method state');
   learner.setState({ method: learner.method, params: arrays, optimizer, rng, extra });
-}
-
-function isRecord(s: State | undefined): s is { readonly [key: string]: State } {
-  return typeof s === 'object' && !(s instanceof Float32Array) && !Array.isArray(s);
 }

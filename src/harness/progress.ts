@@ -1,5 +1,5 @@
 import type { Learner } from '../learners/index.js';
-import type { State } from '../optim/index.js';
+import { isStateRecord, type State } from '../optim/index.js';
 import { CheckpointError, loadCheckpoint, saveCheckpoint } from '../state/index.js';
 import type { RunConfig } from './config.js';
 import { learnerState, restoreLearner } from './persist.js';
@@ -48,8 +48,7 @@ class Reader {
     throw new CheckpointError(`${this.file}: run checkpoint lacks ${what}`);
   }
   rec(s: State | undefined, what: string): { readonly [k: string]: State } {
-    if (typeof s !== 'object' || s instanceof Float32Array || Array.isArray(s)) this.fail(what);
-    return s as { readonly [k: string]: State };
+    return isStateRecord(s) ? s : this.fail(what);
   }
   num(s: State | undefined, what: string): number {
     return typeof s === 'number' ? s : this.fail(what);

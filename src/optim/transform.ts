@@ -16,6 +16,11 @@ import { getBackend } from '../kernels/index.js';
 /** Serialisable optimiser / synapse state: numbers and float32 arrays in nested records and lists. */
 export type State = number | Float32Array | readonly State[] | { readonly [key: string]: State };
 
+/** True for the record form of {@link State} (not a number, array or list), e.g. state read from a checkpoint. */
+export function isStateRecord(s: State | undefined): s is { readonly [key: string]: State } {
+  return typeof s === 'object' && !(s instanceof Float32Array) && !Array.isArray(s);
+}
+
 export interface GradientTransformation<S extends State = State> {
   init(params: readonly Float32Array[]): S;
   update(updates: Float32Array[], state: S, params: readonly Float32Array[]): [Float32Array[], S];

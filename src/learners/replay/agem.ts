@@ -31,8 +31,10 @@ export class AgemLearner extends ReplayLearner {
     let dot = 0;
     let norm = 0;
     const ref = params.map((p) => p.grad ?? new Float32Array(p.size));
+    // One scratch buffer for the products, sized for the largest parameter, reused across the loop.
+    const scratch = new Float32Array(Math.max(...g.map((x) => x.length)));
     for (let i = 0; i < params.length; i++) {
-      const prod = new Float32Array(g[i]!.length);
+      const prod = scratch.subarray(0, g[i]!.length);
       b.binary('mul', g[i]!, ref[i]!, prod);
       dot += b.sum(prod);
       b.binary('mul', ref[i]!, ref[i]!, prod);

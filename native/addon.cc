@@ -25,7 +25,7 @@
 
 namespace {
 
-constexpr int32_t kAbiVersion = 1;
+constexpr int32_t kAbiVersion = 2;
 constexpr int kImplBuiltin = 0;
 constexpr int kImplOpenblas = 1;
 
@@ -442,6 +442,20 @@ napi_value SoftCrossEntropy(napi_env env, napi_callback_info info) {
   return number(env, engram::soft_cross_entropy(x, targets, rows, cols, temperature, scale, grad));
 }
 
+// sigmoidBce(z, x, scale, grad) -> loss
+napi_value SigmoidBce(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!begin(env, info, "sigmoidBce", &c)) return nullptr;
+  float *z, *x, *grad;
+  std::size_t nz, nx, ng;
+  double scale;
+  if (!c.f32(0, &z, &nz) || !c.f32(1, &x, &nx) || !c.num(2, &scale) || !c.f32(3, &grad, &ng) ||
+      !c.need("x", nx, nz) || !c.need("grad", ng, nz)) {
+    return nullptr;
+  }
+  return number(env, engram::sigmoid_bce(z, x, nz, scale, grad));
+}
+
 // adamDirection(g, m, v, beta1, beta2, eps, step, out)
 napi_value AdamDirection(napi_env env, napi_callback_info info) {
   Call c;
@@ -482,6 +496,7 @@ NAPI_MODULE_INIT() {
       {"logSoftmax", LogSoftmax},
       {"softmaxCrossEntropy", SoftmaxCrossEntropy},
       {"softCrossEntropy", SoftCrossEntropy},
+      {"sigmoidBce", SigmoidBce},
       {"adamDirection", AdamDirection},
   };
   for (const Export& e : kExports) {

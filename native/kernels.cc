@@ -392,6 +392,38 @@ double soft_cross_entropy(const float* x, const float* targets, std::size_t rows
   return loss;
 }
 
+double sigmoid_bce(const float* z, const float* x, std::size_t n, double scale, float* grad) {
+  // softplus(z) - x z = max(z, 0) - x z + log(1 + e^-|z|); the gradient is sigma(z) - x. Accumulated per
+  // vector in double, single-threaded so the sum's order never changes.
+  vd acc{};
+  const vf sc = splat(static_cast<float>(scale));
+  const auto step = [&](vf zv, vf xv, vf* g) {
+    const vf e = vexp(-vabs(zv));
+    const vf loss = (zv > 0.0f ? zv : splat(0.0f)) - xv * zv + vlog(1.0f + e);
+    const vf inv = 1.0f / (1.0f + e);
+    const vf sig = zv >= 0.0f ? inv : e * inv;
+    *g = (sig - xv) * sc;
+    return loss;
+  };
+  std::size_t i = 0;
+  for (; i + VW <= n; i += VW) {
+    vf g;
+    const vf l = step(loadv(z + i), loadv(x + i), &g);
+    storev(grad + i, g);
+    acc += __builtin_convertvector(l, vd);
+  }
+  if (i < n) {
+    const std::size_t rem = n - i;
+    vf g;
+    // Padding lanes: z = 0, x = 0 give loss log 2; mask them out of the sum.
+    vf l = step(load_part(z + i, rem, 0.0f), load_part(x + i, rem, 0.0f), &g);
+    for (std::size_t k = rem; k < VW; ++k) l[k] = 0.0f;
+    store_part(grad + i, g, rem);
+    acc += __builtin_convertvector(l, vd);
+  }
+  return hsum(acc);
+}
+
 void adam_direction(const float* g, float* m, float* v, double beta1, double beta2, double eps, double step,
                     float* out, std::size_t n, int nthreads) {
   // The moment updates are sums that can cancel, so they run in double like the reference; the direction

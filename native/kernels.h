@@ -33,6 +33,8 @@ double softmax_cross_entropy(const float* x, const int32_t* labels, std::size_t 
                              double temperature, double scale, float* grad);
 double soft_cross_entropy(const float* x, const float* targets, std::size_t rows, std::size_t cols,
                           double temperature, double scale, float* grad);
+// Binary cross-entropy of sigmoid(z) against targets x in [0, 1], summed; grad = scale * (sigmoid(z) - x).
+double sigmoid_bce(const float* z, const float* x, std::size_t n, double scale, float* grad);
 void adam_direction(const float* g, float* m, float* v, double beta1, double beta2, double eps, double step,
                     float* out, std::size_t n, int nthreads);
 

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-import { renameSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { ZodError } from 'zod';
 import { describeBackend, getBackend } from '../kernels/index.js';
 import { listMethods } from '../learners/index.js';
 import { protocolNames, resolveConfig, runExperiment, scenarioNames, streamNames, type RunConfig } from '../harness/index.js';
+import { registerCompare } from './compare.js';
+import { writeAtomic } from './files.js';
 import { summary } from './format.js';
 
 /** Exit code for bad input (usage, data, configuration). */
@@ -40,6 +40,7 @@ interface RunOptions {
   momentum?: number;
   hidden?: number[];
   activation?: RunConfig['activation'];
+  bias?: boolean;
   contexts?: number;
   classOrder?: number[];
   valPerContext?: number;
@@ -54,13 +55,6 @@ interface RunOptions {
   checkpointEvery?: number;
   resume?: boolean;
   progress: boolean;
-}
-
-/** Write a file atomically: temp file in the same directory, then rename. */
-function writeAtomic(file: string, text: string): void {
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
 }
 
 function runCommand(opts: RunOptions): void {
@@ -81,6 +75,7 @@ function runCommand(opts: RunOptions): void {
     momentum: opts.momentum,
     hidden: opts.hidden,
     activation: opts.activation,
+    bias: opts.bias,
     contexts: opts.contexts,
     classOrder: opts.classOrder,
     valPerContext: opts.valPerContext,
@@ -140,7 +135,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--protocol <name>', 'benchmark').choices([...protocolNames]).default('split-mnist'))
     .addOption(new Option('--scenario <s>', 'task-, domain- or class-incremental (default: class for split, domain otherwise)').choices([...scenarioNames]))
     .addOption(new Option('--stream <kind>', 'boundaries: the learner is told when a context ends; task-free: fuzzy boundaries, no signal (default boundaries)').choices([...streamNames]))
-    .option('--method <name>', 'learning method (see list below; default naive)')
+    .option('--method <name>', 'learning method (see list below; default naive); some methods bring their paper’s protocol as a preset (gpm on permuted-mnist)')
     .option('--seed <n>', 'random seed (default 1)', int('--seed'))
     .option('--iters <n>', 'training iterations per context (default 2000 split, 5000 permuted/rotated)', int('--iters'))
     .option('--batch <n>', 'batch size (default 128)', int('--batch'))
@@ -149,6 +144,9 @@ export function buildProgram(): Command {
     .option('--momentum <x>', 'SGD momentum (default 0)', num('--momentum'))
     .option('--hidden <sizes>', 'hidden layer sizes (default 400,400 split, 1000,1000 permuted/rotated)', intList('--hidden'))
     .addOption(new Option('--activation <fn>', 'hidden activation (default relu)').choices(['relu', 'sigmoid', 'tanh', 'gelu']))
+    // Both forms, so that "not given" stays undefined and a method preset (gpm: no bias) can apply.
+    .option('--bias', 'linear layers with biases (default, except where a method preset says otherwise)')
+    .option('--no-bias', 'linear layers without biases')
     .option('--contexts <n>', 'number of contexts for permuted/rotated MNIST (default 10)', int('--contexts'))
     .option('--class-order <perm>', 'permutation of the 10 classes deciding which classes form which context, e.g. 3,7,0,1,…', intList('--class-order'))
     .option('--val-per-context <n>', 'training samples per context held out for validation (default 500)', int('--val-per-context'))
@@ -165,6 +163,7 @@ export function buildProgram(): Command {
     .option('--no-progress', 'no progress output when stderr is not a terminal')
     .addHelpText('after', `\nMethods:\n${methods}\n\nExample:\n  engram run --protocol split-mnist --scenario class --method naive --seed 1 --out naive.json`)
     .action((opts: RunOptions) => runCommand(opts));
+  registerCompare(program);
   return program;
 }
 

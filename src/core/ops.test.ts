@@ -61,6 +61,12 @@ const cases: Case[] = [
   { name: 'masked softCrossEntropy', shapes: [[3, 4]], f: ([a]) => op.softCrossEntropy(op.maskLogits(a!, new Uint8Array([1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1])), Tensor.from(soft, [3, 4]), 2) },
   { name: 'mse', shapes: [[3, 4], [3, 4]], f: ([a, b]) => op.mse(a!, b!) },
   { name: 'gaussianKL', shapes: [[3, 4], [3, 4]], f: ([a, b]) => op.gaussianKL(a!, b!) },
+  { name: 'sigmoidBce', shapes: [[3, 4]], f: ([a]) => op.sigmoidBce(a!, Tensor.from(soft, [3, 4])) },
+  {
+    name: 'mixtureLogDensity',
+    shapes: [[3, 2], [4, 2], [4, 2]],
+    f: ([z, m, lv]) => op.mixtureLogDensity(z!, m!, lv!, new Float32Array([1, 0, 0, 0, 0.2, 0.3, 0.5, 0, 0.25, 0.25, 0.25, 0.25])),
+  },
   { name: 'sum', shapes: [[3, 4]], f: ([a]) => op.sum(a!) },
   { name: 'mean', shapes: [[3, 4]], f: ([a]) => op.mean(a!) },
   { name: 'sliceRows', shapes: [[4, 3]], f: ([a]) => weighted(op.sliceRows(a!, 1, 3), 'slice') },

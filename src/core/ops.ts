@@ -20,6 +20,8 @@ export interface OpAttrs {
   softCrossEntropy: { temperature: number };
   mse: Record<string, never>;
   gaussianKL: Record<string, never>;
+  sigmoidBce: Record<string, never>;
+  mixtureLogDensity: { weights: Float32Array };
   sum: Record<string, never>;
   mean: Record<string, never>;
   sliceRows: { start: number; end: number };
@@ -280,6 +282,61 @@ const OPS: { [K in OpName]: OpDef<OpAttrs[K]> } = {
     },
   },
 
+  sigmoidBce: {
+    // Σ_columns BCE(σ(z), x), averaged over rows; targets x are constants.
+    forward(b, [z, x]) {
+      sameShape(z!, x!, 'sigmoidBce');
+      const [r] = rowsCols(z!);
+      const grad = f32(z!.size);
+      const loss = b.sigmoidBce(z!.data, x!.data, 1 / r, grad);
+      return { ...scalar(loss / r), saved: grad };
+    },
+    backward(b, _x, _a, _y, gy, saved) {
+      b.axpby(gy[0]!, saved!, 0, saved!, saved!);
+      return [saved, null];
+    },
+  },
+
+  mixtureLogDensity: {
+    // mean_r log Σ_k w[r,k] · N(z_r; μ_k, diag e^{logvar_k}), with fixed mixture weights w (rows of a
+    // distribution over the K modes). The gradient uses the responsibilities ρ[r,k] ∝ w[r,k] N_k(z_r).
+    forward(_b, [z, means, logvars], { weights }) {
+      const [n, d] = rowsCols(z!);
+      const [k, d2] = rowsCols(means!);
+      if (d2 !== d) throw new Error(`mixtureLogDensity: modes have ${d2} dimensions, z has ${d}`);
+      sameShape(means!, logvars!, 'mixtureLogDensity');
+      if (weights.length !== n * k) throw new Error(`mixtureLogDensity: ${weights.length} weights for ${n}x${k}`);
+      const { logDensity, resp } = mixtureResponsibilities(z!.data, means!.data, logvars!.data, weights, n, k, d);
+      return { ...scalar(logDensity / n), saved: resp };
+    },
+    backward(_b, [z, means, logvars], _a, _y, gy, resp, needs) {
+      const [n, d] = rowsCols(z!);
+      const k = means!.rows;
+      const g = gy[0]! / n;
+      const zd = z!.data;
+      const md = means!.data;
+      const lv = logvars!.data;
+      const gz = needs[0] ? f32(n * d) : null;
+      const gm = needs[1] ? f32(k * d) : null;
+      const gl = needs[2] ? f32(k * d) : null;
+      for (let r = 0; r < n; r++) {
+        for (let m = 0; m < k; m++) {
+          const p = resp![r * k + m]! * g;
+          if (p === 0) continue;
+          for (let j = 0; j < d; j++) {
+            const iv = Math.exp(-lv[m * d + j]!);
+            const diff = zd[r * d + j]! - md[m * d + j]!;
+            // d log N / dz = −(z−μ)/σ², d/dμ = (z−μ)/σ², d/dlogvar = ½((z−μ)²/σ² − 1)
+            if (gz !== null) gz[r * d + j] = gz[r * d + j]! - p * diff * iv;
+            if (gm !== null) gm[m * d + j] = gm[m * d + j]! + p * diff * iv;
+            if (gl !== null) gl[m * d + j] = gl[m * d + j]! + 0.5 * p * (diff * diff * iv - 1);
+          }
+        }
+      }
+      return [gz, gm, gl];
+    },
+  },
+
   sum: {
     forward(b, [x]) {
       return scalar(b.sum(x!.data));
@@ -353,6 +410,43 @@ const OPS: { [K in OpName]: OpDef<OpAttrs[K]> } = {
   },
 };
 
+const LOG_2PI = Math.log(2 * Math.PI);
+
+/**
+ * Σ_r log Σ_k w[r,k] N(z_r; μ_k, σ_k²) and the responsibilities ρ[r,k] = w N_k / Σ_k' w N_k' (log-sum-exp, so
+ * that distant modes do not underflow). Modes with weight 0 are skipped.
+ */
+function mixtureResponsibilities(
+  z: Float32Array, means: Float32Array, logvars: Float32Array, weights: Float32Array, n: number, k: number, d: number,
+): { logDensity: number; resp: Float32Array } {
+  const resp = f32(n * k);
+  const a = new Float64Array(k);
+  let total = 0;
+  for (let r = 0; r < n; r++) {
+    let max = -Infinity;
+    for (let m = 0; m < k; m++) {
+      const w = weights[r * k + m]!;
+      if (w <= 0) {
+        a[m] = -Infinity;
+        continue;
+      }
+      let s = 0;
+      for (let j = 0; j < d; j++) {
+        const lv = logvars[m * d + j]!;
+        const diff = z[r * d + j]! - means[m * d + j]!;
+        s += LOG_2PI + lv + diff * diff * Math.exp(-lv);
+      }
+      a[m] = Math.log(w) - 0.5 * s;
+      if (a[m]! > max) max = a[m]!;
+    }
+    let sum = 0;
+    for (let m = 0; m < k; m++) sum += a[m] === -Infinity ? 0 : Math.exp(a[m]! - max);
+    total += max + Math.log(sum);
+    for (let m = 0; m < k; m++) resp[r * k + m] = a[m] === -Infinity ? 0 : Math.exp(a[m]! - max) / sum;
+  }
+  return { logDensity: total, resp };
+}
+
 /** Gradient recording can be switched off (evaluation, dreaming) to save memory and time. */
 let gradEnabled = true;
 
@@ -420,6 +514,14 @@ export const softCrossEntropy = (logits: Tensor, targets: Tensor, temperature = 
 export const mse = (a: Tensor, b: Tensor): Tensor => apply('mse', [a, b], empty);
 /** KL(N(mu, exp(logvar)) ‖ N(0, I)), summed over features and averaged over rows. */
 export const gaussianKL = (mu: Tensor, logvar: Tensor): Tensor => apply('gaussianKL', [mu, logvar], empty);
+/** Binary cross-entropy of σ(logits) against targets in [0, 1], summed over columns, averaged over rows. */
+export const sigmoidBce = (logits: Tensor, targets: Tensor): Tensor => apply('sigmoidBce', [logits, targets], empty);
+/**
+ * Mean over rows of log Σ_k w[r,k] N(z_r; means_k, diag exp(logvars_k)): a Gaussian mixture's log density with
+ * per-row mixture weights (e.g. one-hot labels picking a class's mode, or a teacher's class probabilities).
+ */
+export const mixtureLogDensity = (z: Tensor, means: Tensor, logvars: Tensor, weights: Float32Array): Tensor =>
+  apply('mixtureLogDensity', [z, means, logvars], { weights });
 export const sum = (x: Tensor): Tensor => apply('sum', [x], empty);
 export const mean = (x: Tensor): Tensor => apply('mean', [x], empty);
 /** Rows [start, end) of a matrix. */

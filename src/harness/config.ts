@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { itersForEpochs, methodPreset } from './presets.js';
 
 /**
  * A run's full configuration, validated at the boundary (CLI options, files). Defaults follow the van de Ven,
@@ -26,6 +27,7 @@ export const runConfigSchema = z.object({
   momentum: z.number().min(0).max(1),
   hidden: z.array(positiveInt('hidden layer size')).min(1, 'hidden needs at least one layer size'),
   activation: z.enum(['relu', 'sigmoid', 'tanh', 'gelu']),
+  bias: z.boolean(),
   contexts: positiveInt('contexts'),
   classOrder: z.array(z.number().int().min(0).max(9)).length(10).nullable(),
   valPerContext: z.number().int().nonnegative(),
@@ -44,7 +46,7 @@ export const runConfigSchema = z.object({
 export type RunConfig = z.infer<typeof runConfigSchema>;
 
 /** Protocol-specific defaults, applied where the user gave no value. */
-export function protocolDefaults(protocol: RunConfig['protocol']): Omit<RunConfig, 'protocol' | 'scenario' | 'stream' | 'method' | 'seed' | 'dataDir' | 'classOrder' | 'threads'> {
+export function protocolDefaults(protocol: RunConfig['protocol']): Omit<RunConfig, 'protocol' | 'scenario' | 'stream' | 'method' | 'seed' | 'dataDir' | 'classOrder' | 'threads' | 'bias'> {
   if (protocol === 'split-mnist') {
     return {
       iters: 2000, batch: 128, lr: 1e-3, optimizer: 'adam', momentum: 0, hidden: [400, 400], activation: 'relu',
@@ -59,7 +61,10 @@ export function protocolDefaults(protocol: RunConfig['protocol']): Omit<RunConfi
 
 export type PartialRunConfig = { [K in keyof RunConfig]?: RunConfig[K] | undefined } & Pick<RunConfig, 'protocol'>;
 
-/** Defaults merged under the given options (undefined = use the default), then validated. */
+/**
+ * Defaults merged under the given options (undefined = use the default), then validated. Precedence: the
+ * user's option, then the method's preset for the protocol (`presets.ts`), then the protocol's default.
+ */
 export function resolveConfig(partial: PartialRunConfig): RunConfig {
   const base: RunConfig = {
     ...protocolDefaults(partial.protocol),
@@ -71,8 +76,16 @@ export function resolveConfig(partial: PartialRunConfig): RunConfig {
     dataDir: null,
     classOrder: null,
     threads: null,
+    bias: true,
   };
-  const merged: Record<string, unknown> = { ...base };
+  const preset = methodPreset(partial.method ?? base.method, partial.protocol);
+  const merged: Record<string, unknown> = { ...base, ...preset?.config };
   for (const [k, v] of Object.entries(partial)) if (v !== undefined) merged[k] = v;
+  if (preset?.epochsPerContext !== undefined && partial.iters === undefined) {
+    const { valPerContext, batch } = merged;
+    if (typeof valPerContext === 'number' && typeof batch === 'number') {
+      merged['iters'] = itersForEpochs(preset.epochsPerContext, partial.protocol, valPerContext, batch) ?? merged['iters'];
+    }
+  }
   return runConfigSchema.parse(merged);
 }

@@ -12,6 +12,7 @@ export function learnerCheckpointConfig(cfg: RunConfig, protocol: Protocol): Rec
     numOutputs: protocol.numOutputs,
     hidden: cfg.hidden,
     activation: cfg.activation,
+    bias: cfg.bias,
     optimizer: cfg.optimizer,
     scenario: cfg.scenario,
   };

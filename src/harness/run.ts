@@ -58,6 +58,7 @@ export function learnerSetup(cfg: RunConfig, protocol: Protocol): LearnerSetup {
     activeOutputs: (c) => protocol.activeOutputs(c),
     hidden: cfg.hidden,
     activation: cfg.activation,
+    bias: cfg.bias,
     optimizer: cfg.optimizer,
     lr: cfg.lr,
     momentum: cfg.momentum,
@@ -66,6 +67,7 @@ export function learnerSetup(cfg: RunConfig, protocol: Protocol): LearnerSetup {
     scenario: cfg.scenario,
     stream: cfg.stream,
     itersPerContext: cfg.iters,
+    numContexts: cfg.contexts,
     batchSize: cfg.batch,
   };
 }

@@ -100,6 +100,12 @@ export interface Backend {
   ): number;
 
   /**
+   * Binary cross-entropy of sigmoid(z) against targets x ∈ [0, 1] (a Bernoulli decoder's reconstruction loss),
+   * from the logits without forming log σ: loss = Σ_i softplus(z_i) − x_i·z_i; grad[i] = scale · (σ(z_i) − x_i).
+   */
+  sigmoidBce(z: Float32Array, x: Float32Array, scale: number, grad: Float32Array): number;
+
+  /**
    * Adam's moment update and direction, PyTorch's form, in place on the moments:
    * m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;  out = (m / (1−β1^t)) / (sqrt(v / (1−β2^t)) + eps).
    * The learning rate and sign are applied by later transformations. `out` may alias `g`.

@@ -15,14 +15,15 @@ let current: Backend | null = null;
 
 /**
  * The backend every op uses. Chosen once: `ENGRAM_BACKEND=portable|native` forces one; otherwise the native
- * addon when it loads, else the portable TypeScript backend.
+ * addon when it loads, else the portable TypeScript backend. `ENGRAM_GEMM=builtin|openblas` picks the native
+ * GEMM (default: OpenBLAS where the addon was built with it).
  *
  * @example
  * const b = getBackend();
  * console.log(describeBackend(b)); // "native (openblas GEMM, 2 threads)"
  */
 export function getBackend(): Backend {
-  if (current === null) current = chooseBackend(process.env['ENGRAM_BACKEND']);
+  if (current === null) current = chooseBackend(process.env['ENGRAM_BACKEND'], process.env['ENGRAM_GEMM']);
   return current;
 }
 
@@ -31,11 +32,15 @@ export function setBackend(b: Backend): void {
   current = b;
 }
 
-export function chooseBackend(requested: string | undefined): Backend {
-  if (requested === undefined || requested === '') return loadNativeBackend() ?? portableBackend;
+export function chooseBackend(requested: string | undefined, gemm?: string): Backend {
+  if (gemm !== undefined && gemm !== '' && gemm !== 'builtin' && gemm !== 'openblas') {
+    throw new BackendError(`ENGRAM_GEMM must be "builtin" or "openblas", got "${gemm}"`);
+  }
+  const options = gemm === 'builtin' || gemm === 'openblas' ? { gemm } as const : {};
+  if (requested === undefined || requested === '') return loadNativeBackend(options) ?? portableBackend;
   if (requested === 'portable') return portableBackend;
   if (requested === 'native') {
-    const native = loadNativeBackend();
+    const native = loadNativeBackend(options);
     if (native === null) {
       throw new BackendError(`ENGRAM_BACKEND=native but the native addon is unavailable: ${nativeLoadError() ?? 'unknown reason'}`);
     }

@@ -537,6 +537,26 @@ test('softCrossEntropy agrees with the reference (zero targets on masked logits)
   assertClose(g, gRef, 'softCrossEntropy all-masked row grad', { atol: 1e-7 });
 });
 
+test('sigmoidBce agrees with the reference (large logits, odd lengths, targets in [0, 1])', { skip }, () => {
+  const b = must(builtin);
+  for (const n of [1, 7, 16, 33, 784 * 3 + 5]) {
+    const r = rng(n);
+    const z = view(n);
+    const x = view(n, 1);
+    for (let i = 0; i < n; i++) {
+      z[i] = (r() - 0.5) * (i % 5 === 0 ? 200 : 8);
+      x[i] = i % 3 === 0 ? 0 : i % 3 === 1 ? 1 : r();
+    }
+    const gradRef = new Float32Array(n);
+    const lossRef = ref.sigmoidBce(z, x, 0.25, gradRef);
+    const grad = view(n);
+    const loss = b.sigmoidBce(z, x, 0.25, grad);
+    assert.ok(Number.isFinite(lossRef), `sigmoidBce n=${n}: reference loss finite`);
+    assertCloseNumber(loss, lossRef, `sigmoidBce n=${n} loss`, 1e-5);
+    assertClose(grad, gradRef, `sigmoidBce n=${n} grad`, { rtol: 1e-5, atol: 1e-7 });
+  }
+});
+
 test('adamDirection agrees with the reference (moments in place, out may alias g)', { skip }, () => {
   const b = must(builtin);
   for (const n of [1, 23, 4099]) {

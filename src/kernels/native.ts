@@ -15,7 +15,7 @@ import type { Activation, Backend, BinaryMap, UnaryMap } from './backend.js';
  */
 
 /** Must equal kAbiVersion in native/addon.cc. */
-const ABI_VERSION = 1;
+const ABI_VERSION = 2;
 
 /** What native/addon.cc exports. Op codes follow the enums in native/kernels.h. */
 interface NativeAddon {
@@ -44,6 +44,7 @@ interface NativeAddon {
     x: Float32Array, targets: Float32Array, rows: number, cols: number, temperature: number, scale: number,
     grad: Float32Array,
   ): number;
+  sigmoidBce(z: Float32Array, x: Float32Array, scale: number, grad: Float32Array): number;
   adamDirection(
     g: Float32Array, m: Float32Array, v: Float32Array, beta1: number, beta2: number, eps: number, step: number,
     out: Float32Array,
@@ -71,7 +72,8 @@ export interface NativeInfo extends NativeAddonInfo {
 
 const ADDON_FUNCTIONS = [
   'gemm', 'hasOpenblas', 'setThreads', 'getThreads', 'info', 'unary', 'binary', 'activationBackward', 'axpby',
-  'addRowVector', 'sumColumns', 'sum', 'logSoftmax', 'softmaxCrossEntropy', 'softCrossEntropy', 'adamDirection',
+  'addRowVector', 'sumColumns', 'sum', 'logSoftmax', 'softmaxCrossEntropy', 'softCrossEntropy', 'sigmoidBce',
+  'adamDirection',
 ] as const satisfies readonly (keyof NativeAddon)[];
 
 const IMPL_BUILTIN = 0;
@@ -207,6 +209,9 @@ function makeBackend(addon: NativeAddon, blas: 'openblas' | 'builtin'): Backend 
     },
     softCrossEntropy(x, targets, rows, cols, temperature, scale, grad): number {
       return addon.softCrossEntropy(x, targets, rows, cols, temperature, scale, grad);
+    },
+    sigmoidBce(z, x, scale, grad): number {
+      return addon.sigmoidBce(z, x, scale, grad);
     },
     adamDirection(g, m, v, h, out): void {
       addon.adamDirection(g, m, v, h.beta1, h.beta2, h.eps, h.step, out);

@@ -202,6 +202,19 @@ export const portableBackend: Backend = {
     return loss;
   },
 
+  sigmoidBce(z, x, scale, grad) {
+    let loss = 0;
+    for (let i = 0; i < z.length; i++) {
+      const zi = z[i]!;
+      const xi = x[i]!;
+      const e = Math.exp(-Math.abs(zi));
+      loss += Math.max(zi, 0) - xi * zi + Math.log1p(e);
+      const sig = zi >= 0 ? 1 / (1 + e) : e / (1 + e);
+      grad[i] = scale * (sig - xi);
+    }
+    return loss;
+  },
+
   adamDirection(g, m, v, h: AdamHyper, out) {
     const { beta1, beta2, eps, step } = h;
     const bc1 = 1 - Math.pow(beta1, step);

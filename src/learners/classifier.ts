@@ -22,7 +22,7 @@ export class ClassifierLearner implements Learner {
     readonly setup: LearnerSetup,
   ) {
     this.rng = new Rng(setup.seed);
-    this.net = new Mlp([setup.inputSize, ...setup.hidden, setup.numOutputs], setup.activation, this.rng);
+    this.net = new Mlp([setup.inputSize, ...setup.hidden, setup.numOutputs], setup.activation, this.rng, setup.bias ?? true);
     this.opt = setup.optimizer === 'adam' ? adam(setup.lr) : sgd(setup.lr, setup.momentum);
     this.optState = this.opt.init(this.net.parameters().map((p) => p.data));
   }

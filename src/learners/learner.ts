@@ -39,6 +39,8 @@ export interface LearnerSetup {
   activeOutputs: (context: number) => number[] | null;
   hidden: number[];
   activation: Activation;
+  /** Linear layers have biases (default true). */
+  bias?: boolean;
   optimizer: 'adam' | 'sgd';
   lr: number;
   momentum: number;
@@ -48,6 +50,8 @@ export interface LearnerSetup {
   scenario: Scenario;
   stream: StreamKind;
   itersPerContext: number;
+  /** Contexts in the protocol (the size of per-context structures such as BI-R's context gates). */
+  numContexts: number;
   batchSize: number;
 }
 

@@ -3,6 +3,9 @@ import { LwfLearner } from './distillation/lwf.js';
 import { regularizationMethods } from './regularization/index.js';
 import { AgemLearner } from './replay/agem.js';
 import { ErLearner } from './replay/er.js';
+import { BiRLearner } from './generative-replay/bi-r.js';
+import { DgrLearner } from './generative-replay/dgr.js';
+import { gpmMethod } from './projection/index.js';
 import type { Learner, LearnerSetup } from './learner.js';
 
 /** A method that can be run by name. */
@@ -66,5 +69,25 @@ registerMethod({
   description: 'averaged GEM: project the gradient so the loss on replayed samples (100 per class) does not rise',
   create: (setup) => new AgemLearner(setup),
 });
+
+registerMethod({
+  name: 'dgr',
+  description: 'deep generative replay: a VAE generator replays earlier contexts, labelled by the previous model (no stored data)',
+  create: (setup) => new DgrLearner(setup, { distill: false }),
+});
+
+registerMethod({
+  name: 'dgr-distill',
+  description: 'deep generative replay with distillation of the previous model\'s soft targets on replayed inputs',
+  create: (setup) => new DgrLearner(setup, { distill: true }),
+});
+
+registerMethod({
+  name: 'bi-r',
+  description: 'brain-inspired replay: the classifier is a VAE encoder; class-conditional, gated dreams with distillation (no stored data)',
+  create: (setup) => new BiRLearner(setup),
+});
+
+registerMethod(gpmMethod);
 
 for (const entry of regularizationMethods) registerMethod(entry);

@@ -1,1 +1,2 @@
 export { Mlp } from './mlp.js';
+export { Linear } from './linear.js';

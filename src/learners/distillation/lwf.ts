@@ -1,4 +1,4 @@
-import { add, crossEntropy, maskLogits, noGrad, scale, softCrossEntropy, Tensor } from '../../core/index.js';
+import { add, crossEntropy, maskLogits, noGrad, Rng, scale, softCrossEntropy, Tensor } from '../../core/index.js';
 import { getBackend } from '../../kernels/index.js';
 import { Mlp } from '../../nn/index.js';
 import type { State } from '../../optim/index.js';
@@ -70,7 +70,8 @@ export class LwfLearner extends ClassifierLearner {
 
   /** Freeze a copy of the current model as the teacher and record which outputs it knows. */
   private snapshot(): void {
-    const copy = new Mlp(this.net.sizes, this.net.act, this.rng, this.net.bias);
+    // A throwaway RNG: the copy's initial values are overwritten, and drawing from this.rng would shift a resumed run.
+    const copy = new Mlp(this.net.sizes, this.net.act, new Rng(0), this.net.bias);
     const src = this.net.parameters();
     copy.parameters().forEach((p, i) => p.data.set(src[i]!.data));
     this.teacher = copy;
@@ -97,7 +98,7 @@ export class LwfLearner extends ClassifierLearner {
   protected override restoreExtraState(extra: State): void {
     const e = extra as { teacher: Float32Array[]; heads: Float32Array[]; seen: Float32Array; seenContexts: Float32Array; snapshots: number; steps: number };
     if (e.teacher.length > 0) {
-      const copy = new Mlp(this.net.sizes, this.net.act, this.rng, this.net.bias);
+      const copy = new Mlp(this.net.sizes, this.net.act, new Rng(0), this.net.bias);
       copy.parameters().forEach((p, i) => p.data.set(e.teacher[i]!));
       this.teacher = copy;
     }

@@ -27,7 +27,7 @@ const dir = mkdtempSync(join(tmpdir(), 'engram-reg-'));
 const setup = (over: Partial<LearnerSetup> = {}): LearnerSetup => ({
   inputSize: 6, numOutputs: 6, activeOutputs: (c) => [2 * c, 2 * c + 1], hidden: [8], activation: 'relu',
   optimizer: 'adam', lr: 1e-2, momentum: 0, seed: 5, protocol: 'split-mnist', scenario: 'task', stream: 'boundaries',
-  itersPerContext: 12, batchSize: 4, ...over,
+  itersPerContext: 12, numContexts: 3, batchSize: 4, ...over,
 });
 
 function batches(count: number, seed: number): { batch: Batch; ends: number | null }[] {

@@ -12,7 +12,7 @@ getBackend().setThreads(1);
 const setup = (over: Partial<LearnerSetup> = {}): LearnerSetup => ({
   inputSize: 3, numOutputs: 2, activeOutputs: () => null, hidden: [4], activation: 'tanh', optimizer: 'sgd',
   lr: 1e-3, momentum: 0, seed: 1, protocol: 'split-mnist', scenario: 'task', stream: 'boundaries',
-  itersPerContext: 50, batchSize: 2, ...over,
+  itersPerContext: 50, numContexts: 2, batchSize: 2, ...over,
 });
 const batch: Batch = { x: new Float32Array(6), y: new Int32Array(2), size: 2, contexts: null };
 

@@ -1,0 +1,1 @@
+export { Vae, oneHot, type VaeConfig, type VaePass } from './vae.js';

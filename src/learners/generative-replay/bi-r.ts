@@ -1,0 +1,292 @@
+import {
+  add, backward, concatRows, crossEntropy, maskLogits, noGrad, Rng, scale, sliceRows, Tensor, zeroGrad,
+} from '../../core/index.js';
+import { oneHot, Vae } from '../../generative/index.js';
+import { adam, applyUpdates, type GradientTransformation, type State } from '../../optim/index.js';
+import type { Batch } from '../../protocols/types.js';
+import { argmaxRows } from '../classifier.js';
+import type { Learner, LearnerSetup, LearnerState, LearnerTraits } from '../learner.js';
+import { headsFromState, headsToState, KnownOutputs } from './known-outputs.js';
+import { replayLoss, rowMask, softTargets, type ReplayHead } from './targets.js';
+
+export interface BiROptions {
+  /** Distillation temperature (options.py `--temp`, default 2.). */
+  temperature?: number;
+  /** Latent size (options.py `--z-dim`, default 100). */
+  zDim?: number;
+  /** Proportion of decoder units each gate switches off (`dg_prop`; see {@link biRGateProportion}). */
+  gateProportion?: number;
+  /** Task-free streams: iterations between teacher snapshots (default: iterations per context). */
+  snapshotEvery?: number;
+}
+
+/**
+ * `dg_prop`, GMvandeVen/continual-learning `params/param_values.py` ("gating based on internal context"):
+ * Split MNIST task 0 (no gates), domain 0.1, class 0.1; other protocols task 0, domain 0.5, class 0.7.
+ */
+export function biRGateProportion(protocol: string, scenario: string): number {
+  if (scenario === 'task') return 0;
+  if (protocol === 'split-mnist') return 0.1;
+  return scenario === 'domain' ? 0.5 : 0.7;
+}
+
+/**
+ * Brain-inspired replay (van de Ven, Siegelmann & Tolias 2020; `--brain-inspired` in GMvandeVen/continual-
+ * learning, `models/cond_vae.py` and `train/train_task_based.py`). One network is classifier and generator:
+ *
+ * - replay through feedback: the VAE's encoder is the classifier's hidden layers, the classifier a head on them;
+ * - conditional replay: a learned mixture prior with one mode per class; current samples are pulled to their
+ *   class's mode, replayed samples to the teacher's class probabilities over the modes;
+ * - gating: each decoder hidden layer has a fixed random mask per class (per context in domain-IL) switching
+ *   off `dg_prop` of its units, selected by the label (current data) or the teacher's softened prediction
+ *   (replay); with dg_prop 0 there are no gates;
+ * - distillation: replayed samples carry the teacher's soft targets (T = 2);
+ * - internal replay (of the frozen convolutional layers' output) does not apply: this MLP has none, as in the
+ *   reference's MNIST protocols.
+ *
+ * Loss per step: (1/t)·[recon + variational + CE](current) + (1 − 1/t)·[recon + variational + T²·KD](replay),
+ * reconstruction and variational terms per pixel; one Adam optimiser for everything. Each context end (every
+ * `snapshotEvery` iterations in task-free streams) freezes a copy as the teacher. Stores no raw data.
+ */
+export class BiRLearner implements Learner {
+  readonly method = 'bi-r';
+  readonly traits: LearnerTraits = { storesRawSamples: false, cumulativeStream: false };
+  readonly model: Vae;
+  readonly rng: Rng;
+  private readonly opt: GradientTransformation;
+  private optState: State;
+  private teacher: { model: Vae; heads: ReplayHead[] } | null = null;
+  private readonly known: KnownOutputs;
+  private snapshots = 0;
+  private steps = 0;
+  private readonly temperature: number;
+  private readonly snapshotEvery: number;
+  /** Gates select by context in domain-IL (the label says nothing about the context there), else by class. */
+  private readonly gateByContext: boolean;
+
+  constructor(readonly setup: LearnerSetup, opts: BiROptions = {}) {
+    this.rng = new Rng(setup.seed);
+    this.temperature = opts.temperature ?? 2;
+    this.snapshotEvery = opts.snapshotEvery ?? setup.itersPerContext;
+    const proportion = opts.gateProportion ?? biRGateProportion(setup.protocol, setup.scenario);
+    this.gateByContext = setup.scenario === 'domain';
+    const gateCount = this.gateByContext ? setup.numContexts : setup.numOutputs;
+    this.model = new Vae({
+      inputSize: setup.inputSize, hidden: setup.hidden, zDim: opts.zDim ?? 100, classes: setup.numOutputs,
+      prior: 'mixture', modes: setup.numOutputs, gates: proportion > 0 ? { count: gateCount, proportion } : null,
+    }, this.rng);
+    this.opt = adam(setup.lr);
+    this.optState = this.opt.init(this.model.parameters().map((p) => p.data));
+    this.known = new KnownOutputs(setup.scenario, setup.numOutputs, setup.activeOutputs);
+  }
+
+  private get currentWeight(): number {
+    return 1 / (this.snapshots + 1);
+  }
+
+  observe(batch: Batch): number {
+    this.known.see(batch);
+    const params = this.model.parameters();
+    zeroGrad(params);
+    const loss = this.loss(batch);
+    backward(loss);
+    const grads = params.map((p) => p.grad ?? new Float32Array(p.size));
+    const data = params.map((p) => p.data);
+    const [updates, next] = this.opt.update(grads, this.optState, data);
+    this.optState = next;
+    applyUpdates(data, updates);
+    this.steps++;
+    if (this.setup.stream === 'task-free' && this.steps % this.snapshotEvery === 0) this.snapshot();
+    return loss.item();
+  }
+
+  private loss(batch: Batch): Tensor {
+    const m = this.model;
+    const n = batch.size;
+    const d = this.setup.inputSize;
+    const K = this.setup.numOutputs;
+    const x = Tensor.from(batch.x, [n, d]);
+    const labels = oneHot(batch.y, K);
+    const replay = this.teacher === null ? null : this.dream(n);
+    const rows = replay === null ? n : n + replay.rows;
+    const input = replay === null ? x : concatRows([x, Tensor.from(replay.x, [replay.rows, d])]);
+    // Gate inputs and mode weights for current rows (labels) and replayed rows (teacher's soft predictions).
+    const gate = this.gateInput(batch, labels, replay);
+    const pass = m.forward(input, this.rng, gate);
+    const cur = { ...pass, hidden: sliceRows(pass.hidden, 0, n), mu: sliceRows(pass.mu, 0, n), logvar: sliceRows(pass.logvar, 0, n), z: sliceRows(pass.z, 0, n), recon: sliceRows(pass.recon, 0, n) };
+    const logits = m.classify(pass.hidden);
+    const curLogits = this.currentLogits(sliceRows(logits, 0, n), batch);
+    const current = add(add(m.reconstructionLoss(cur, x), m.variationalLoss(cur, labels)), crossEntropy(curLogits, batch.y));
+    if (replay === null) return current;
+    const rep = {
+      hidden: sliceRows(pass.hidden, n, rows), mu: sliceRows(pass.mu, n, rows), logvar: sliceRows(pass.logvar, n, rows),
+      z: sliceRows(pass.z, n, rows), recon: sliceRows(pass.recon, n, rows),
+    };
+    const repX = Tensor.from(replay.x, [replay.rows, d]);
+    let replayTerm = add(m.reconstructionLoss(rep, repX), m.variationalLoss(rep, replay.probs));
+    // Distillation per head, on that head's rows.
+    const repLogits = sliceRows(logits, n, rows);
+    let kd: Tensor | null = null;
+    for (const [h, head] of replay.heads.entries()) {
+      const [a, b] = replay.headRows[h]!;
+      const term = replayLoss(sliceRows(repLogits, a, b), replay.teacherLogits.subarray(a * K, b * K), [head], true, this.temperature);
+      kd = kd === null ? term : add(kd, term);
+    }
+    replayTerm = add(replayTerm, replay.heads.length === 1 ? kd! : scale(kd!, 1 / replay.heads.length));
+    const w = this.currentWeight;
+    return add(scale(current, w), scale(replayTerm, 1 - w));
+  }
+
+  /**
+   * Dreams of the teacher: per head (one outside task-IL), inputs generated from the modes of the head's
+   * classes (uniformly), with the teacher's logits and softened class probabilities over the head.
+   */
+  private dream(n: number): {
+    x: Float32Array; rows: number; teacherLogits: Float32Array; probs: Float32Array; heads: ReplayHead[];
+    headRows: [number, number][]; contexts: Int32Array;
+  } {
+    const t = this.teacher!;
+    const heads = this.known.widen(t.heads);
+    const K = this.setup.numOutputs;
+    const d = this.setup.inputSize;
+    const per = Math.ceil(n / heads.length);
+    const parts: Float32Array[] = [];
+    const headRows: [number, number][] = [];
+    const contexts = new Int32Array(per * heads.length);
+    const gates = t.model.config.gates;
+    let rows = 0;
+    for (const head of heads) {
+      const probs = new Array<number>(K).fill(0);
+      for (const c of head.teacher) probs[c] = 1;
+      // Domain-IL: the modes are the shared labels (every one allowed), and each dream is gated by a context
+      // drawn among the earlier ones (the reference's `allowed_domains`).
+      let gate: Float32Array | null = null;
+      if (this.gateByContext && gates !== null) {
+        for (let r = rows; r < rows + per; r++) contexts[r] = this.rng.int(this.snapshots);
+        gate = oneHot(contexts.subarray(rows, rows + per), gates.count);
+      }
+      const { x } = t.model.sample(per, this.rng, this.gateByContext ? null : probs, gate);
+      parts.push(x);
+      headRows.push([rows, rows + per]);
+      rows += per;
+    }
+    const x = new Float32Array(rows * d);
+    parts.forEach((p, i) => x.set(p, i * per * d));
+    const teacherLogits = noGrad(() => t.model.classify(t.model.features(Tensor.from(x, [rows, d])))).data;
+    const probs = new Float32Array(rows * K);
+    heads.forEach((head, h) => {
+      const [a, b] = headRows[h]!;
+      probs.set(softTargets(teacherLogits.subarray(a * K, b * K), head.teacher, b - a, K, this.temperature), a * K);
+    });
+    return { x, rows, teacherLogits, probs, heads, headRows, contexts };
+  }
+
+  /** The decoder's gate input per row: labels / soft predictions (class gates) or contexts (context gates). */
+  private gateInput(batch: Batch, labels: Float32Array, replay: ReturnType<BiRLearner['dream']> | null): Float32Array | null {
+    const gates = this.model.config.gates;
+    if (gates === null) return null;
+    let cur: Float32Array;
+    let rep: Float32Array | null = null;
+    if (this.gateByContext) {
+      const ctx = batch.contexts ?? new Int32Array(batch.size).fill(Math.min(this.snapshots, gates.count - 1));
+      cur = oneHot(ctx, gates.count);
+      if (replay !== null) rep = oneHot(replay.contexts, gates.count);
+    } else {
+      cur = labels;
+      if (replay !== null) rep = replay.probs;
+    }
+    if (rep === null) return cur;
+    const out = new Float32Array(cur.length + rep.length);
+    out.set(cur);
+    out.set(rep, cur.length);
+    return out;
+  }
+
+  /** Current-batch logits: task-IL heads by context, class-IL restricted to the classes seen so far. */
+  private currentLogits(logits: Tensor, batch: Batch): Tensor {
+    const K = this.setup.numOutputs;
+    if (this.setup.scenario === 'class') return maskLogits(logits, rowMask(this.known.studentOutputs(), batch.size, K));
+    if (this.setup.scenario === 'task' && batch.contexts !== null) return maskLogits(logits, taskMask(batch.contexts, K, this.setup.activeOutputs));
+    return logits;
+  }
+
+  predict(x: Float32Array, n: number, contexts: Int32Array | null): Int32Array {
+    const K = this.setup.numOutputs;
+    let logits = noGrad(() => this.model.classify(this.model.features(Tensor.from(x, [n, this.setup.inputSize]))));
+    if (contexts !== null && this.setup.scenario === 'task') logits = maskLogits(logits, taskMask(contexts, K, this.setup.activeOutputs));
+    return argmaxRows(logits.data, n, K);
+  }
+
+  onBoundary(): void {
+    this.snapshot();
+  }
+
+  private snapshot(): void {
+    this.teacher = { model: this.model.clone(), heads: this.known.heads() };
+    this.snapshots++;
+  }
+
+  storedRawSamples(): number {
+    return 0;
+  }
+
+  parameterCount(): number {
+    return this.model.parameterCount();
+  }
+
+  getState(): LearnerState {
+    const params: Record<string, Float32Array> = {};
+    const names = this.model.parameterNames();
+    this.model.parameters().forEach((p, i) => (params[names[i]!] = p.data));
+    return {
+      method: this.method, params, optimizer: this.optState, rng: this.rng.getState(),
+      extra: {
+        gateMasks: this.model.gateMasks,
+        teacher: this.teacher === null ? {} : {
+          params: this.teacher.model.parameters().map((p) => p.data),
+          heads: headsToState(this.teacher.heads),
+        },
+        known: this.known.getState(),
+        snapshots: this.snapshots,
+        steps: this.steps,
+      },
+    };
+  }
+
+  setState(state: LearnerState): void {
+    const names = this.model.parameterNames();
+    this.model.parameters().forEach((p, i) => {
+      const src = state.params[names[i]!];
+      if (src === undefined || src.length !== p.size) throw new Error(`checkpoint parameter ${names[i]} is missing or has the wrong size`);
+      p.data.set(src);
+    });
+    this.optState = state.optimizer;
+    this.rng.setState(state.rng);
+    const e = state.extra as {
+      gateMasks: Float32Array[]; known: { classes: Float32Array; contexts: Float32Array }; snapshots: number; steps: number;
+      teacher: { params?: Float32Array[]; heads?: Float32Array[] };
+    };
+    this.model.gateMasks.forEach((m, i) => m.set(e.gateMasks[i]!));
+    this.known.setState(e.known);
+    this.snapshots = e.snapshots;
+    this.steps = e.steps;
+    if (e.teacher.params !== undefined) {
+      const model = this.model.clone();
+      model.parameters().forEach((p, i) => p.data.set(e.teacher.params![i]!));
+      this.teacher = { model, heads: headsFromState(e.teacher.heads!) };
+    } else {
+      this.teacher = null;
+    }
+  }
+}
+
+/** Per-row mask of each sample's context head (task-IL). */
+function taskMask(contexts: Int32Array, cols: number, active: (c: number) => number[] | null): Uint8Array {
+  const m = new Uint8Array(contexts.length * cols);
+  for (let r = 0; r < contexts.length; r++) {
+    const outs = active(contexts[r]!);
+    if (outs === null) m.fill(1, r * cols, (r + 1) * cols);
+    else for (const o of outs) m[r * cols + o] = 1;
+  }
+  return m;
+}

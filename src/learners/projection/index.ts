@@ -1,0 +1,20 @@
+import type { MethodEntry } from '../registry.js';
+import { GpmLearner } from './gpm.js';
+
+export { GpmLearner, GPM_FIRST_LAYER_THRESHOLD, GPM_SAMPLES, GPM_THRESHOLD, type GpmOptions } from './gpm.js';
+export {
+  accumulateGram, basisFrom, emptyBasis, energyRank, projectOut, representationGram, symmetricSpectrum, updateBasis,
+  type Basis, type BasisUpdate, type Spectrum,
+} from './basis.js';
+
+/**
+ * Gradient Projection Memory, ready to register (stores no raw samples).
+ *
+ * @example
+ * registerMethod(gpmMethod);
+ */
+export const gpmMethod: MethodEntry = {
+  name: 'gpm',
+  description: 'gradient projection memory: SGD steps orthogonal to each layer\'s input subspace of earlier contexts (no stored data)',
+  create: (setup) => new GpmLearner(setup),
+};

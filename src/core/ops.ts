@@ -1,4 +1,5 @@
 import type { Activation, Backend } from '../kernels/backend.js';
+import { allocate, allocateUninitialised } from './arena.js';
 import { backend, Tensor, type TapeNode } from './tensor.js';
 
 /**
@@ -10,8 +11,8 @@ import { backend, Tensor, type TapeNode } from './tensor.js';
 /** Attributes of each op. */
 export interface OpAttrs {
   matmul: { transA: boolean; transB: boolean };
-  addBias: Record<string, never>;
-  activation: { fn: Activation };
+  addBias: { inPlace: boolean };
+  activation: { fn: Activation; inPlace: boolean };
   map: { fn: 'exp' | 'log' | 'neg' | 'square' | 'sqrt' };
   binary: { fn: 'add' | 'sub' | 'mul' };
   scale: { factor: number };
@@ -50,7 +51,9 @@ interface OpDef<A> {
 }
 
 const empty = {} as Record<string, never>;
-const f32 = (n: number): Float32Array => new Float32Array(n);
+const f32 = allocate;
+/** For GEMM outputs: with beta = 0 every backend writes C without reading it. */
+const gemmOut = allocateUninitialised;
 const scalar = (v: number): Forward => ({ data: new Float32Array([v]), shape: [], saved: null });
 
 function rowsCols(t: Tensor): [number, number] {
@@ -72,7 +75,7 @@ const OPS: { [K in OpName]: OpDef<OpAttrs[K]> } = {
       const [m, k] = transA ? [ac, ar] : [ar, ac];
       const [k2, n] = transB ? [bc, br] : [br, bc];
       if (k !== k2) throw new Error(`matmul: inner dimensions ${k} and ${k2} differ`);
-      const out = f32(m * n);
+      const out = gemmOut(m * n);
       b.gemm(transA, transB, m, n, k, 1, x!.data, w!.data, 0, out);
       return { data: out, shape: [m, n], saved: null };
     },
@@ -83,13 +86,13 @@ const OPS: { [K in OpName]: OpDef<OpAttrs[K]> } = {
       let gx: Float32Array | null = null;
       let gw: Float32Array | null = null;
       if (needs[0]) {
-        gx = dest[0] ?? f32(m * k);
+        gx = dest[0] ?? gemmOut(m * k);
         // C = op(A)·op(B): dop(A) = dC·op(B)ᵀ, stored transposed when A was.
         if (transA) b.gemm(transB, true, k, m, n, 1, w!.data, gy, 0, gx);
         else b.gemm(false, !transB, m, k, n, 1, gy, w!.data, 0, gx);
       }
       if (needs[1]) {
-        gw = dest[1] ?? f32(k * n);
+        gw = dest[1] ?? gemmOut(k * n);
         if (transB) b.gemm(true, transA, n, k, m, 1, gy, x!.data, 0, gw);
         else b.gemm(!transA, false, k, n, m, 1, x!.data, gy, 0, gw);
       }
@@ -98,10 +101,11 @@ const OPS: { [K in OpName]: OpDef<OpAttrs[K]> } = {
   },
 
   addBias: {
-    forward(b, [x, v]) {
+    // In place (the caller's promise that nothing else reads x) saves a buffer: the rule needs no values.
+    forward(b, [x, v], { inPlace }) {
       const [r, c] = rowsCols(x!);
       if (v!.size !== c) throw new Error(`addBias: bias has ${v!.size} values, matrix has ${c} columns`);
-      const out = f32(r * c);
+      const out = inPlace ? x!.data : f32(r * c);
       b.addRowVector(x!.data, v!.data, r, c, out);
       return { data: out, shape: [r, c], saved: null };
     },
@@ -117,8 +121,10 @@ const OPS: { [K in OpName]: OpDef<OpAttrs[K]> } = {
   },
 
   activation: {
-    forward(b, [x], { fn }) {
-      const out = f32(x!.size);
+    // In place only for relu: its rule reads x > 0, and relu(x) > 0 exactly where x > 0.
+    forward(b, [x], { fn, inPlace }) {
+      if (inPlace && fn !== 'relu') throw new Error(`activation: only relu runs in place, not ${fn}`);
+      const out = inPlace ? x!.data : f32(x!.size);
       b.unary(fn, x!.data, out);
       return { data: out, shape: [...x!.shape], saved: null };
     },
@@ -487,13 +493,20 @@ export function apply<K extends OpName>(name: K, inputs: readonly Tensor[], attr
 export const matmul = (a: Tensor, b: Tensor, transA = false, transB = false): Tensor =>
   apply('matmul', [a, b], { transA, transB });
 /** x + bias, the bias broadcast over rows. */
-export const addBias = (x: Tensor, bias: Tensor): Tensor => apply('addBias', [x, bias], empty);
-export const relu = (x: Tensor): Tensor => apply('activation', [x], { fn: 'relu' });
-export const sigmoid = (x: Tensor): Tensor => apply('activation', [x], { fn: 'sigmoid' });
-export const tanh = (x: Tensor): Tensor => apply('activation', [x], { fn: 'tanh' });
+export const addBias = (x: Tensor, bias: Tensor): Tensor => apply('addBias', [x, bias], { inPlace: false });
+/**
+ * x + bias written into x's buffer: only for an x that nothing else reads (e.g. a matmul's fresh output that
+ * feeds only this op). Values and gradients are those of `addBias`.
+ */
+export const addBiasInPlace = (x: Tensor, bias: Tensor): Tensor => apply('addBias', [x, bias], { inPlace: true });
+export const relu = (x: Tensor): Tensor => apply('activation', [x], { fn: 'relu', inPlace: false });
+/** relu written into x's buffer: only for an x that nothing else reads (e.g. a fresh pre-activation). */
+export const reluInPlace = (x: Tensor): Tensor => apply('activation', [x], { fn: 'relu', inPlace: true });
+export const sigmoid = (x: Tensor): Tensor => apply('activation', [x], { fn: 'sigmoid', inPlace: false });
+export const tanh = (x: Tensor): Tensor => apply('activation', [x], { fn: 'tanh', inPlace: false });
 /** GELU, tanh approximation. */
-export const gelu = (x: Tensor): Tensor => apply('activation', [x], { fn: 'gelu' });
-export const activation = (x: Tensor, fn: Activation): Tensor => apply('activation', [x], { fn });
+export const gelu = (x: Tensor): Tensor => apply('activation', [x], { fn: 'gelu', inPlace: false });
+export const activation = (x: Tensor, fn: Activation): Tensor => apply('activation', [x], { fn, inPlace: false });
 export const exp = (x: Tensor): Tensor => apply('map', [x], { fn: 'exp' });
 export const log = (x: Tensor): Tensor => apply('map', [x], { fn: 'log' });
 export const neg = (x: Tensor): Tensor => apply('map', [x], { fn: 'neg' });

@@ -1,5 +1,6 @@
 import type { Backend } from '../kernels/backend.js';
 import { getBackend } from '../kernels/index.js';
+import { arenaActive } from './arena.js';
 
 /**
  * A dense float32 tensor (row-major) that may record how it was computed, for reverse-mode autodiff.
@@ -134,8 +135,9 @@ export function backward(output: Tensor): void {
       const gx = inputGrads[j];
       if (!x.requiresGrad || gx === null || gx === undefined) continue;
       if (x.node === null) {
-        // Leaf: accumulate across backward passes, like PyTorch.
-        if (x.grad === null) x.grad = gx;
+        // Leaf: accumulate across backward passes, like PyTorch. A leaf's gradient outlives the step, so an
+        // arena buffer (core/arena.ts) is copied into the leaf's own buffer instead of kept.
+        if (x.grad === null) x.grad = ownGradBuffer(x, gx);
         else b.axpby(1, x.grad, 1, gx, x.grad);
         continue;
       }
@@ -144,6 +146,18 @@ export function backward(output: Tensor): void {
       else b.axpby(1, prev, 1, gx, prev);
     }
   }
+}
+
+/** `g` as a buffer the leaf may keep: g itself, unless an arena owns it. */
+function ownGradBuffer(x: Tensor, g: Float32Array): Float32Array {
+  const keep = x.reusableGradBuffer();
+  if (keep === g) return g;
+  if (!arenaActive()) return g;
+  if (keep !== null) {
+    keep.set(g);
+    return keep;
+  }
+  return g.slice();
 }
 
 /** Tensors with a node, in an order where every tensor comes after its inputs. */

@@ -1,9 +1,9 @@
 import {
-  activation, add, exp, gaussianKL, mixtureLogDensity, mul, neg, noGrad, Rng, scale, sigmoidBce, square, sub, sum,
+  add, exp, gaussianKL, mixtureLogDensity, mul, neg, noGrad, Rng, scale, sigmoidBce, square, sub, sum,
   Tensor,
 } from '../core/index.js';
 import { getBackend } from '../kernels/index.js';
-import { Linear } from '../nn/linear.js';
+import { activateFresh, Linear } from '../nn/linear.js';
 
 /**
  * A variational auto-encoder over inputs in [0, 1] with a Bernoulli decoder, in the form van de Ven et al.
@@ -135,7 +135,7 @@ export class Vae {
   /** The encoder's last hidden layer (the classifier's features in replay through feedback). */
   features(x: Tensor): Tensor {
     let h = x;
-    for (const l of this.encoder) h = activation(l.forward(h), 'relu');
+    for (const l of this.encoder) h = activateFresh(l.forward(h), 'relu');
     return h;
   }
 
@@ -166,7 +166,7 @@ export class Vae {
         if (gate === null) throw new Error('a gated decoder needs a gate input per row');
         h = mul(h, Tensor.from(this.gateValues(gate, z.rows, l), h.shape));
       }
-      h = activation(h, 'relu');
+      h = activateFresh(h, 'relu');
     }
     return h;
   }

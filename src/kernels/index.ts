@@ -16,11 +16,11 @@ let current: Backend | null = null;
 /**
  * The backend every op uses. Chosen once: `ENGRAM_BACKEND=portable|native` forces one; otherwise the native
  * addon when it loads, else the portable TypeScript backend. `ENGRAM_GEMM=builtin|openblas` picks the native
- * GEMM (default: OpenBLAS where the addon was built with it).
+ * GEMM (default: the builtin one).
  *
  * @example
  * const b = getBackend();
- * console.log(describeBackend(b)); // "native (openblas GEMM, 2 threads)"
+ * console.log(describeBackend(b)); // "native (builtin GEMM, 2 threads)"
  */
 export function getBackend(): Backend {
   if (current === null) current = chooseBackend(process.env['ENGRAM_BACKEND'], process.env['ENGRAM_GEMM']);

@@ -1,4 +1,4 @@
-import { backward, crossEntropy, maskLogits, noGrad, Rng, Tensor, zeroGrad } from '../core/index.js';
+import { backward, BufferArena, crossEntropy, maskLogits, noGrad, Rng, Tensor, withArena, zeroGrad } from '../core/index.js';
 import { Mlp } from '../nn/index.js';
 import { adam, applyUpdates, sgd, type GradientTransformation, type State } from '../optim/index.js';
 import type { Batch } from '../protocols/types.js';
@@ -15,6 +15,8 @@ export class ClassifierLearner implements Learner {
   protected readonly opt: GradientTransformation;
   protected optState: State;
   private readonly maskRows = new Map<number, Uint8Array | null>();
+  /** Op buffers recycled from step to step (core/arena.ts): hooks must copy anything they keep. */
+  private readonly arena = new BufferArena();
 
   constructor(
     readonly method: string,
@@ -33,14 +35,16 @@ export class ClassifierLearner implements Learner {
    * `afterStep` (path integrals that need the applied update).
    */
   observe(batch: Batch): number {
-    const params = this.net.parameters();
-    zeroGrad(params);
-    const loss = this.loss(batch);
-    backward(loss);
-    this.adjustGradients(params, batch);
-    const updates = this.step(params);
-    this.afterStep(params, updates, batch);
-    return loss.item();
+    return withArena(this.arena, () => {
+      const params = this.net.parameters();
+      zeroGrad(params);
+      const loss = this.loss(batch);
+      backward(loss);
+      this.adjustGradients(params, batch);
+      const updates = this.step(params);
+      this.afterStep(params, updates, batch);
+      return loss.item();
+    });
   }
 
   /** The training loss of a batch: cross-entropy on the (task-IL masked) logits. */

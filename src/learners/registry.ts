@@ -5,6 +5,7 @@ import { AgemLearner } from './replay/agem.js';
 import { ErLearner } from './replay/er.js';
 import { BiRLearner } from './generative-replay/bi-r.js';
 import { DgrLearner } from './generative-replay/dgr.js';
+import { genClassifierMethod } from './generative/index.js';
 import { gpmMethod } from './projection/index.js';
 import type { Learner, LearnerSetup } from './learner.js';
 
@@ -89,5 +90,6 @@ registerMethod({
 });
 
 registerMethod(gpmMethod);
+registerMethod(genClassifierMethod);
 
 for (const entry of regularizationMethods) registerMethod(entry);

@@ -1,2 +1,2 @@
 export { Mlp } from './mlp.js';
-export { Linear } from './linear.js';
+export { activateFresh, Linear } from './linear.js';

@@ -1,4 +1,5 @@
-import { addBias, matmul, Rng, Tensor } from '../core/index.js';
+import { activation, addBiasInPlace, matmul, reluInPlace, Rng, Tensor } from '../core/index.js';
+import type { Activation } from '../kernels/backend.js';
 
 /**
  * A fully connected layer x·W (+ b) with W stored [in, out], initialised like PyTorch's nn.Linear
@@ -23,8 +24,9 @@ export class Linear {
   }
 
   forward(x: Tensor): Tensor {
+    // The matmul's output feeds only the bias add, so the add may reuse its buffer.
     const y = matmul(x, this.weight);
-    return this.bias === null ? y : addBias(y, this.bias);
+    return this.bias === null ? y : addBiasInPlace(y, this.bias);
   }
 
   parameters(): Tensor[] {
@@ -34,4 +36,12 @@ export class Linear {
   parameterNames(prefix: string): string[] {
     return this.bias === null ? [`${prefix}.weight`] : [`${prefix}.weight`, `${prefix}.bias`];
   }
+}
+
+/**
+ * act(h) for a freshly computed pre-activation `h` that nothing else reads: relu runs in place (saving a
+ * buffer per layer); other activations, whose gradient rules need their input, get a new buffer.
+ */
+export function activateFresh(h: Tensor, act: Activation): Tensor {
+  return act === 'relu' ? reluInPlace(h) : activation(h, act);
 }

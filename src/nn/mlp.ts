@@ -1,4 +1,5 @@
-import { activation, addBias, matmul, Rng, Tensor } from '../core/index.js';
+import { addBiasInPlace, matmul, Rng, Tensor } from '../core/index.js';
+import { activateFresh } from './linear.js';
 import type { Activation } from '../kernels/backend.js';
 
 /**
@@ -65,9 +66,10 @@ export class Mlp {
     let h = x;
     const last = this.weights.length - 1;
     for (let l = 0; l <= last; l++) {
+      // Each intermediate feeds only the next op, so bias and relu reuse the matmul's buffer.
       h = matmul(h, this.weights[l]!);
-      if (this.bias) h = addBias(h, this.biases[l]!);
-      if (l < last) h = activation(h, this.act);
+      if (this.bias) h = addBiasInPlace(h, this.biases[l]!);
+      if (l < last) h = activateFresh(h, this.act);
     }
     return h;
   }

@@ -1,5 +1,6 @@
 import {
-  add, backward, concatRows, crossEntropy, maskLogits, noGrad, Rng, scale, sliceRows, Tensor, zeroGrad,
+  add, backward, BufferArena, concatRows, crossEntropy, maskLogits, noGrad, Rng, scale, sliceRows, Tensor, withArena,
+  zeroGrad,
 } from '../../core/index.js';
 import { oneHot, Vae } from '../../generative/index.js';
 import { adam, applyUpdates, type GradientTransformation, type State } from '../../optim/index.js';
@@ -63,6 +64,8 @@ export class BiRLearner implements Learner {
   private readonly snapshotEvery: number;
   /** Gates select by context in domain-IL (the label says nothing about the context there), else by class. */
   private readonly gateByContext: boolean;
+  /** Op buffers recycled from step to step (core/arena.ts). */
+  private readonly arena = new BufferArena();
 
   constructor(readonly setup: LearnerSetup, opts: BiROptions = {}) {
     this.rng = new Rng(setup.seed);
@@ -85,6 +88,10 @@ export class BiRLearner implements Learner {
   }
 
   observe(batch: Batch): number {
+    return withArena(this.arena, () => this.train(batch));
+  }
+
+  private train(batch: Batch): number {
     this.known.see(batch);
     const params = this.model.parameters();
     zeroGrad(params);

@@ -25,6 +25,14 @@ interface Teacher {
   heads: ReplayHead[];
 }
 
+/** a followed by b in one array. */
+function concatFloat(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
 /**
  * Deep generative replay (Shin et al. 2017) in van de Ven et al.'s form (GMvandeVen/continual-learning,
  * `train/train_task_based.py` with `--replay=generative`, `--distill` for the distillation variant):
@@ -106,21 +114,30 @@ export class DgrLearner extends ClassifierLearner {
     if (this.setup.stream === 'task-free' && this.steps % this.snapshotEvery === 0) this.snapshot();
   }
 
-  /** One generator step on the current batch and (after the first context) the replayed one. */
+  /**
+   * One generator step on the current batch and (after the first context) the replayed one: a single pass
+   * over both (one larger GEMM per layer), with each part's loss weighted on its own rows.
+   */
   private trainGenerator(batch: Batch): void {
     const g = this.generator;
     const params = g.parameters();
     zeroGrad(params);
     const d = this.setup.inputSize;
-    const vaeLoss = (data: Float32Array, n: number): Tensor => {
-      const x = Tensor.from(data, [n, d]);
-      const pass = g.forward(x, this.rng, null);
-      return add(g.reconstructionLoss(pass, x), g.variationalLoss(pass, null));
+    const n = batch.size;
+    const replay = this.replayX;
+    const rows = replay === null ? n : n + replay.length / d;
+    const x = replay === null ? Tensor.from(batch.x, [n, d]) : Tensor.from(concatFloat(batch.x, replay), [rows, d]);
+    const pass = g.forward(x, this.rng, null);
+    const partLoss = (a: number, b: number): Tensor => {
+      const part = { ...pass, mu: sliceRows(pass.mu, a, b), logvar: sliceRows(pass.logvar, a, b), recon: sliceRows(pass.recon, a, b) };
+      return add(g.reconstructionLoss(part, sliceRows(x, a, b)), g.variationalLoss(part, null));
     };
-    let loss = vaeLoss(batch.x, batch.size);
-    if (this.replayX !== null) {
+    let loss: Tensor;
+    if (replay === null) {
+      loss = add(g.reconstructionLoss(pass, x), g.variationalLoss(pass, null));
+    } else {
       const w = this.currentWeight;
-      loss = add(scale(loss, w), scale(vaeLoss(this.replayX, this.replayX.length / d), 1 - w));
+      loss = add(scale(partLoss(0, n), w), scale(partLoss(n, rows), 1 - w));
     }
     backward(loss);
     const grads = params.map((p) => p.grad ?? new Float32Array(p.size));

@@ -6,9 +6,7 @@ import { getBackend } from '../../kernels/index.js';
 import type { Batch } from '../../protocols/types.js';
 import { ClassifierLearner } from '../classifier.js';
 import type { LearnerSetup } from '../learner.js';
-import { listMethods, registerMethod } from '../registry.js';
 import { GpmLearner } from './gpm.js';
-import { gpmMethod } from './index.js';
 
 getBackend().setThreads(1);
 
@@ -162,7 +160,6 @@ test('checkpoint state holds the bases and window: a restored learner continues 
 });
 
 test('gpm on permuted MNIST through the harness: preset network without biases, learns, little forgetting', () => {
-  if (!listMethods().some((m) => m.name === 'gpm')) registerMethod(gpmMethod);
   const cfg = resolveConfig({ protocol: 'permuted-mnist', method: 'gpm', contexts: 2, iters: 1500, evalEvery: 1500, curveSamples: 100 });
   assert.equal(cfg.bias, false);
   assert.deepEqual(cfg.hidden, [100, 100]);

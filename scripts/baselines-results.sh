@@ -10,7 +10,7 @@ out=${2:-docs/results/baselines}
 engram() { node dist/cli/main.js "$@"; }
 if [[ $what == split-class || $what == all ]]; then
   engram compare --protocol split-mnist --scenario class --seeds 1,2,3 --resume --out-dir "$out/split-class" \
-    --methods dgr-distill,bi-r,gen-classifier,lwf,agem,dgr
+    --methods dgr-distill,bi-r,gen-classifier,lwf,agem
 fi
 if [[ $what == split-domain || $what == all ]]; then
   engram compare --protocol split-mnist --scenario domain --seeds 1,2,3 --resume --out-dir "$out/split-domain" \

@@ -7,8 +7,8 @@ import { adam, applyUpdates, type GradientTransformation, type State } from '../
 import type { Batch } from '../../protocols/types.js';
 import { argmaxRows } from '../classifier.js';
 import type { Learner, LearnerSetup, LearnerState, LearnerTraits } from '../learner.js';
-import { headsFromState, headsToState, KnownOutputs } from './known-outputs.js';
-import { replayLoss, rowMask, softTargets, type ReplayHead } from './targets.js';
+import { contextMask, headsFromState, headsToState, KnownOutputs } from '../distillation/known-outputs.js';
+import { replayLoss, softTargets, type ReplayHead } from '../distillation/targets.js';
 
 export interface BiROptions {
   /** Distillation temperature (options.py `--temp`, default 2.). */
@@ -122,7 +122,7 @@ export class BiRLearner implements Learner {
     const pass = m.forward(input, this.rng, gate);
     const cur = { ...pass, hidden: sliceRows(pass.hidden, 0, n), mu: sliceRows(pass.mu, 0, n), logvar: sliceRows(pass.logvar, 0, n), z: sliceRows(pass.z, 0, n), recon: sliceRows(pass.recon, 0, n) };
     const logits = m.classify(pass.hidden);
-    const curLogits = this.currentLogits(sliceRows(logits, 0, n), batch);
+    const curLogits = this.known.maskCurrent(sliceRows(logits, 0, n), batch);
     const current = add(add(m.reconstructionLoss(cur, x), m.variationalLoss(cur, labels)), crossEntropy(curLogits, batch.y));
     if (replay === null) return current;
     const rep = {
@@ -209,18 +209,10 @@ export class BiRLearner implements Learner {
     return out;
   }
 
-  /** Current-batch logits: task-IL heads by context, class-IL restricted to the classes seen so far. */
-  private currentLogits(logits: Tensor, batch: Batch): Tensor {
-    const K = this.setup.numOutputs;
-    if (this.setup.scenario === 'class') return maskLogits(logits, rowMask(this.known.studentOutputs(), batch.size, K));
-    if (this.setup.scenario === 'task' && batch.contexts !== null) return maskLogits(logits, taskMask(batch.contexts, K, this.setup.activeOutputs));
-    return logits;
-  }
-
   predict(x: Float32Array, n: number, contexts: Int32Array | null): Int32Array {
     const K = this.setup.numOutputs;
     let logits = noGrad(() => this.model.classify(this.model.features(Tensor.from(x, [n, this.setup.inputSize]))));
-    if (contexts !== null && this.setup.scenario === 'task') logits = maskLogits(logits, taskMask(contexts, K, this.setup.activeOutputs));
+    if (contexts !== null && this.setup.scenario === 'task') logits = maskLogits(logits, contextMask(contexts, K, this.setup.activeOutputs));
     return argmaxRows(logits.data, n, K);
   }
 
@@ -285,15 +277,4 @@ export class BiRLearner implements Learner {
       this.teacher = null;
     }
   }
-}
-
-/** Per-row mask of each sample's context head (task-IL). */
-function taskMask(contexts: Int32Array, cols: number, active: (c: number) => number[] | null): Uint8Array {
-  const m = new Uint8Array(contexts.length * cols);
-  for (let r = 0; r < contexts.length; r++) {
-    const outs = active(contexts[r]!);
-    if (outs === null) m.fill(1, r * cols, (r + 1) * cols);
-    else for (const o of outs) m[r * cols + o] = 1;
-  }
-  return m;
 }

@@ -1,12 +1,12 @@
-import { add, backward, concatRows, crossEntropy, maskLogits, noGrad, Rng, scale, sliceRows, Tensor, zeroGrad } from '../../core/index.js';
+import { add, backward, concatRows, crossEntropy, noGrad, Rng, scale, sliceRows, Tensor, zeroGrad } from '../../core/index.js';
 import { Vae } from '../../generative/index.js';
 import { Mlp } from '../../nn/index.js';
 import { adam, applyUpdates, type GradientTransformation, type State } from '../../optim/index.js';
 import type { Batch } from '../../protocols/types.js';
 import { ClassifierLearner } from '../classifier.js';
 import type { LearnerSetup } from '../learner.js';
-import { headsFromState, headsToState, KnownOutputs } from './known-outputs.js';
-import { replayLoss, rowMask, type ReplayHead } from './targets.js';
+import { headsFromState, headsToState, KnownOutputs } from '../distillation/known-outputs.js';
+import { replayLoss, type ReplayHead } from '../distillation/targets.js';
 
 export interface DgrOptions {
   /** Soft targets of the previous model on replayed inputs (DGR + distillation) instead of its hard labels. */
@@ -85,7 +85,7 @@ export class DgrLearner extends ClassifierLearner {
     const x = Tensor.from(batch.x, [n, d]);
     if (this.teacher === null) {
       this.replayX = null;
-      return crossEntropy(this.currentLogits(this.net.forward(x), batch), batch.y);
+      return crossEntropy(this.known.maskCurrent(this.net.forward(x), batch), batch.y);
     }
     const teacher = this.teacher;
     const replay = teacher.generator.sample(n, this.rng, null).x;
@@ -93,19 +93,11 @@ export class DgrLearner extends ClassifierLearner {
     const teacherLogits = noGrad(() => teacher.net.forward(Tensor.from(replay, [n, d])));
     // One forward pass over current and replayed rows (a larger GEMM), split afterwards.
     const all = this.net.forward(concatRows([x, Tensor.from(replay, [n, d])]));
-    const current = crossEntropy(this.currentLogits(sliceRows(all, 0, n), batch), batch.y);
+    const current = crossEntropy(this.known.maskCurrent(sliceRows(all, 0, n), batch), batch.y);
     const replayed = replayLoss(sliceRows(all, n, 2 * n), teacherLogits.data, this.known.widen(teacher.heads),
       this.opts.distill, this.temperature);
     const w = this.currentWeight;
     return add(scale(current, w), scale(replayed, 1 - w));
-  }
-
-  /** Current-batch logits: task-IL heads by context, class-IL restricted to the classes seen so far. */
-  private currentLogits(logits: Tensor, batch: Batch): Tensor {
-    if (this.setup.scenario === 'class') {
-      return maskLogits(logits, rowMask(this.known.studentOutputs(), batch.size, this.setup.numOutputs));
-    }
-    return this.masked(logits, batch.contexts);
   }
 
   protected override afterStep(_params: Tensor[], _updates: readonly Float32Array[], batch: Batch): void {

@@ -7,7 +7,7 @@ import type { Batch } from '../../protocols/types.js';
 import type { Learner, LearnerSetup } from '../learner.js';
 import { BiRLearner } from './bi-r.js';
 import { DgrLearner } from './dgr.js';
-import { hardTargets, replayLoss, softTargets } from './targets.js';
+import { hardTargets, replayLoss, softTargets } from '../distillation/targets.js';
 
 getBackend().setThreads(1);
 

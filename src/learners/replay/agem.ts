@@ -1,6 +1,8 @@
-import { backward, crossEntropy, zeroGrad, type Tensor } from '../../core/index.js';
+import { backward, crossEntropy, Tensor, zeroGrad } from '../../core/index.js';
 import { getBackend } from '../../kernels/index.js';
+import type { State } from '../../optim/index.js';
 import type { Batch } from '../../protocols/types.js';
+import { KnownOutputs } from '../distillation/known-outputs.js';
 import type { LearnerSetup } from '../learner.js';
 import { ReplayLearner } from './replay-learner.js';
 
@@ -14,10 +16,29 @@ export interface AgemOptions {
  * g_ref of a batch drawn from the replay buffer; if they conflict (g·g_ref < 0), g is projected onto the
  * half-space where the replayed loss does not increase: g ← g − (g·g_ref / g_ref·g_ref)·g_ref. The buffer
  * is the same class-balanced reservoir as ER's; in `boundaries` streams only earlier contexts are used.
+ * As in van de Ven et al.'s code, both losses in class-IL span the classes seen so far ("all-so-far").
  */
 export class AgemLearner extends ReplayLearner {
+  private readonly known: KnownOutputs;
+
   constructor(setup: LearnerSetup, opts: AgemOptions = {}) {
     super('agem', setup, opts.budgetPerClass ?? 100);
+    this.known = new KnownOutputs(setup.scenario, setup.numOutputs, setup.activeOutputs);
+  }
+
+  protected override loss(batch: Batch): Tensor {
+    this.known.see(batch);
+    const logits = this.net.forward(Tensor.from(batch.x, [batch.size, this.setup.inputSize]));
+    return crossEntropy(this.known.maskCurrent(logits, batch), batch.y);
+  }
+
+  protected override extraState(): State {
+    return { ...(super.extraState() as Record<string, State>), known: this.known.getState() };
+  }
+
+  protected override restoreExtraState(extra: State): void {
+    super.restoreExtraState(extra);
+    this.known.setState((extra as { known: { classes: Float32Array; contexts: Float32Array } }).known);
   }
 
   protected override adjustGradients(params: Tensor[], batch: Batch): void {
@@ -25,8 +46,10 @@ export class AgemLearner extends ReplayLearner {
     if (replay === null) return;
     const g = params.map((p) => (p.grad ?? new Float32Array(p.size)).slice());
     zeroGrad(params);
-    const contexts = batch.contexts === null ? null : replay.contexts;
-    backward(crossEntropy(this.logits(replay.x, replay.y.length, contexts), replay.y));
+    const n = replay.y.length;
+    const replayBatch = { x: replay.x, y: replay.y, size: n, contexts: batch.contexts === null ? null : replay.contexts };
+    const logits = this.net.forward(Tensor.from(replay.x, [n, this.setup.inputSize]));
+    backward(crossEntropy(this.known.maskCurrent(logits, replayBatch), replay.y));
     const b = getBackend();
     let dot = 0;
     let norm = 0;

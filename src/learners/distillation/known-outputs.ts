@@ -1,5 +1,6 @@
+import { maskLogits, type Tensor } from '../../core/index.js';
 import type { Batch, Scenario } from '../../protocols/types.js';
-import type { ReplayHead } from './targets.js';
+import { rowMask, type ReplayHead } from './targets.js';
 
 /**
  * Which outputs a learner has met, from the labels (and, in task-IL, the context ids) of the batches it was
@@ -25,6 +26,18 @@ export class KnownOutputs {
   studentOutputs(): number[] {
     if (this.scenario === 'class') return [...this.classes].sort((a, b) => a - b);
     return Array.from({ length: this.numOutputs }, (_, i) => i);
+  }
+
+  /**
+   * Logits of the current batch as the loss on it should see them: class-IL over the classes seen so far,
+   * task-IL over each row's context head, domain-IL all outputs.
+   */
+  maskCurrent(logits: Tensor, batch: Batch): Tensor {
+    if (this.scenario === 'class') return maskLogits(logits, rowMask(this.studentOutputs(), batch.size, this.numOutputs));
+    if (this.scenario === 'task' && batch.contexts !== null) {
+      return maskLogits(logits, contextMask(batch.contexts, this.numOutputs, this.activeOutputs));
+    }
+    return logits;
   }
 
   /** Replay heads for a teacher frozen now: one per context seen (task-IL), else one over the known outputs. */
@@ -67,4 +80,15 @@ export function headsFromState(s: readonly Float32Array[]): ReplayHead[] {
   const out: ReplayHead[] = [];
   for (let i = 0; i + 1 < s.length; i += 2) out.push({ teacher: [...s[i]!], student: [...s[i + 1]!] });
   return out;
+}
+
+/** Per-row mask of each sample's context head (task-IL). */
+export function contextMask(contexts: Int32Array, cols: number, active: (c: number) => number[] | null): Uint8Array {
+  const m = new Uint8Array(contexts.length * cols);
+  for (let r = 0; r < contexts.length; r++) {
+    const outs = active(contexts[r]!);
+    if (outs === null) m.fill(1, r * cols, (r + 1) * cols);
+    else for (const o of outs) m[r * cols + o] = 1;
+  }
+  return m;
 }

@@ -1,1 +1,2 @@
 export * from './transform.js';
+export * from './synapse/index.js';

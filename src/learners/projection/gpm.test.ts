@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng } from '../../core/index.js';
+import { noGrad, Rng, Tensor } from '../../core/index.js';
 import { resolveConfig, runExperiment } from '../../harness/index.js';
 import { getBackend } from '../../kernels/index.js';
 import type { Batch } from '../../protocols/types.js';
@@ -13,7 +13,8 @@ getBackend().setThreads(1);
 const IN = 12;
 const setup = (over: Partial<LearnerSetup> = {}): LearnerSetup => ({
   inputSize: IN, numOutputs: 3, activeOutputs: () => null, hidden: [6, 5], activation: 'relu', optimizer: 'sgd',
-  lr: 0.1, momentum: 0, seed: 1, protocol: 'permuted-mnist', scenario: 'domain', stream: 'boundaries',
+  // Split MNIST: raw inputs (on permuted MNIST GPM standardises them, which moves these synthetic subspaces).
+  lr: 0.1, momentum: 0, seed: 1, protocol: 'split-mnist', scenario: 'domain', stream: 'boundaries',
   itersPerContext: 10, batchSize: 4, bias: false, numContexts: 2, ...over,
 });
 
@@ -135,6 +136,19 @@ test('thresholds: 0.95 for the first layer, 0.99 for the others, with an optiona
   for (const b of contextBatches(rng, 4, 10)) inc.observe(b);
   inc.onBoundary(1);
   assert.ok(k1 < 4 && inc.basisSizes()[0] === k1 + 4, `bases ${k1} then ${inc.basisSizes()[0]}`);
+});
+
+test('on permuted MNIST inputs are standardised like the reference (MNIST mean and sd), elsewhere not', () => {
+  const x = Float32Array.from({ length: 2 * IN }, (_, i) => (i % 7) / 7);
+  const raw = new GpmLearner(setup());
+  const std = new GpmLearner(setup({ protocol: 'permuted-mnist' }));
+  std.setState(structuredClone(raw.getState()));
+  const z = x.map((v) => (v - 0.1307) / 0.3081);
+  assert.deepEqual(std.predict(x, 2, null), raw.predict(z, 2, null));
+  assert.notDeepEqual(
+    noGrad(() => std.net.forward(Tensor.from(x, [2, IN]))).data,
+    noGrad(() => std.net.forward(Tensor.from(z, [2, IN]))).data,
+  );
 });
 
 test('checkpoint state holds the bases and window: a restored learner continues identically', () => {

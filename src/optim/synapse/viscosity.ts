@@ -1,0 +1,35 @@
+import type { SynapseTransformation } from './compose.js';
+
+export interface ViscosityOptions {
+  /** c in u ← u / (1 + c·max(Ω, 0)); 0 leaves updates unchanged. */
+  c: number;
+}
+
+/**
+ * Viscous synapses: each parameter's learning rate falls with its importance, lr_i = lr / (1 + c·Ω_i)
+ * (DESIGN P1), applied as u_i ← u_i / (1 + c·max(Ω_i, 0)). Ω is clipped at 0 because SI's importance can be
+ * slightly negative, and a negative Ω would raise the rate (or flip the step when c·Ω ≤ −1). A pure
+ * per-parameter scaling, so it may sit anywhere after `scaleByAdam` (before it, Adam's normalisation would
+ * cancel it). Stateless; reads Ω from `withImportance`.
+ *
+ * @example
+ * const opt = withImportance(onlineImportance({ xi: 0.1, consolidateEvery: 100 }),
+ *   scaleByAdam(), viscosity({ c: 1 }), scaleByLearningRate(1e-3));
+ */
+export function viscosity(opts: ViscosityOptions): SynapseTransformation<Record<string, never>> {
+  const { c } = opts;
+  if (!(Number.isFinite(c) && c >= 0)) throw new RangeError(`viscosity c must be a finite number ≥ 0, got ${c}`);
+  return {
+    init: () => ({}),
+    update(updates, state, _params, synapses) {
+      for (let i = 0; i < updates.length; i++) {
+        const u = updates[i]!, om = synapses.importance[i]!;
+        for (let j = 0; j < u.length; j++) {
+          const o = om[j]!;
+          if (o > 0) u[j] = u[j]! / (1 + c * o);
+        }
+      }
+      return [updates, state];
+    },
+  };
+}

@@ -1,6 +1,6 @@
 import { backward, BufferArena, crossEntropy, maskLogits, noGrad, Rng, Tensor, withArena, zeroGrad } from '../core/index.js';
 import { Mlp } from '../nn/index.js';
-import { adam, applyUpdates, sgd, type GradientTransformation, type State } from '../optim/index.js';
+import { adam, optimizerStep, sgd, type GradientTransformation, type State } from '../optim/index.js';
 import type { Batch } from '../protocols/types.js';
 import type { Learner, LearnerSetup, LearnerState, LearnerTraits } from './learner.js';
 
@@ -72,11 +72,8 @@ export class ClassifierLearner implements Learner {
 
   /** One optimiser step on the gradients now in `params`; returns the updates that were applied. */
   protected step(params: Tensor[]): Float32Array[] {
-    const grads = params.map((p) => p.grad ?? new Float32Array(p.size));
-    const data = params.map((p) => p.data);
-    const [updates, next] = this.opt.update(grads, this.optState, data);
+    const [updates, next] = optimizerStep(this.opt, this.optState, params);
     this.optState = next;
-    applyUpdates(data, updates);
     return updates;
   }
 

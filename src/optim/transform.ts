@@ -1,3 +1,4 @@
+import type { Tensor } from '../core/tensor.js';
 import { getBackend } from '../kernels/index.js';
 
 /**
@@ -122,6 +123,23 @@ export function traceMomentum(momentum: number): GradientTransformation<Momentum
 export function applyUpdates(params: readonly Float32Array[], updates: readonly Float32Array[]): void {
   const b = getBackend();
   for (let i = 0; i < params.length; i++) b.axpby(1, params[i]!, 1, updates[i]!, params[i]!);
+}
+
+/**
+ * One optimiser step on parameter tensors: their gradients (a missing one counts as zero) through `opt`, the
+ * result applied in place. Returns the applied updates and the new state (keep it).
+ *
+ * @example
+ * [, state] = optimizerStep(adam(1e-3), state, model.parameters());
+ */
+export function optimizerStep<S extends State>(
+  opt: GradientTransformation<S>, state: S, params: readonly Tensor[],
+): [Float32Array[], S] {
+  const grads = params.map((p) => p.grad ?? new Float32Array(p.size));
+  const data = params.map((p) => p.data);
+  const [updates, next] = opt.update(grads, state, data);
+  applyUpdates(data, updates);
+  return [updates, next];
 }
 
 /** Adam as PyTorch defines it. */

@@ -3,7 +3,7 @@ import {
   zeroGrad,
 } from '../../core/index.js';
 import { oneHot, Vae } from '../../generative/index.js';
-import { adam, applyUpdates, type GradientTransformation, type State } from '../../optim/index.js';
+import { adam, optimizerStep, type GradientTransformation, type State } from '../../optim/index.js';
 import type { Batch } from '../../protocols/types.js';
 import { argmaxRows } from '../classifier.js';
 import type { Learner, LearnerSetup, LearnerState, LearnerTraits } from '../learner.js';
@@ -97,11 +97,7 @@ export class BiRLearner implements Learner {
     zeroGrad(params);
     const loss = this.loss(batch);
     backward(loss);
-    const grads = params.map((p) => p.grad ?? new Float32Array(p.size));
-    const data = params.map((p) => p.data);
-    const [updates, next] = this.opt.update(grads, this.optState, data);
-    this.optState = next;
-    applyUpdates(data, updates);
+    this.optState = optimizerStep(this.opt, this.optState, params)[1];
     this.steps++;
     if (this.setup.stream === 'task-free' && this.steps % this.snapshotEvery === 0) this.snapshot();
     return loss.item();

@@ -1,7 +1,7 @@
 import { add, backward, concatRows, crossEntropy, noGrad, Rng, scale, sliceRows, Tensor, zeroGrad } from '../../core/index.js';
 import { Vae } from '../../generative/index.js';
 import { Mlp } from '../../nn/index.js';
-import { adam, applyUpdates, type GradientTransformation, type State } from '../../optim/index.js';
+import { adam, optimizerStep, type GradientTransformation, type State } from '../../optim/index.js';
 import type { Batch } from '../../protocols/types.js';
 import { ClassifierLearner } from '../classifier.js';
 import type { LearnerSetup } from '../learner.js';
@@ -132,11 +132,7 @@ export class DgrLearner extends ClassifierLearner {
       loss = add(scale(partLoss(0, n), w), scale(partLoss(n, rows), 1 - w));
     }
     backward(loss);
-    const grads = params.map((p) => p.grad ?? new Float32Array(p.size));
-    const data = params.map((p) => p.data);
-    const [updates, next] = this.genOpt.update(grads, this.genOptState, data);
-    this.genOptState = next;
-    applyUpdates(data, updates);
+    this.genOptState = optimizerStep(this.genOpt, this.genOptState, params)[1];
   }
 
   onBoundary(): void {

@@ -1,7 +1,7 @@
 import { add, backward, Rng, Tensor, zeroGrad } from '../../core/index.js';
 import { logLikelihood, type ObservationModel } from '../../generative/likelihood.js';
 import { Vae, type VaeConfig } from '../../generative/vae.js';
-import { adam, applyUpdates, isStateRecord, type GradientTransformation, type State } from '../../optim/index.js';
+import { adam, optimizerStep, isStateRecord, type GradientTransformation, type State } from '../../optim/index.js';
 import type { Batch, ProtocolName } from '../../protocols/types.js';
 import type { Learner, LearnerSetup, LearnerState, LearnerTraits } from '../learner.js';
 
@@ -185,11 +185,7 @@ export class GenClassifierLearner implements Learner {
     const pass = m.vae.forward(x, this.rng, null);
     const loss = add(m.vae.reconstructionLoss(pass, x), m.vae.variationalLoss(pass, null));
     backward(loss);
-    const grads = params.map((p) => p.grad ?? new Float32Array(p.size));
-    const data32 = params.map((p) => p.data);
-    const [updates, next] = this.opt.update(grads, m.optState, data32);
-    m.optState = next;
-    applyUpdates(data32, updates);
+    m.optState = optimizerStep(this.opt, m.optState, params)[1];
     m.version = ++this.clock;
     return loss.item();
   }

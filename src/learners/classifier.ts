@@ -2,7 +2,7 @@ import { backward, BufferArena, crossEntropy, maskLogits, noGrad, Rng, Tensor, w
 import { Mlp } from '../nn/index.js';
 import { adam, optimizerStep, sgd, type GradientTransformation, type State } from '../optim/index.js';
 import type { Batch } from '../protocols/types.js';
-import type { Learner, LearnerSetup, LearnerState, LearnerTraits } from './learner.js';
+import { namedParams, restoreNamedParams, type Learner, type LearnerSetup, type LearnerState, type LearnerTraits } from './learner.js';
 
 /**
  * An MLP classifier trained by backprop on each observed batch with cross-entropy: the `naive` fine-tuning
@@ -119,22 +119,12 @@ export class ClassifierLearner implements Learner {
   }
 
   getState(): LearnerState {
-    const params: Record<string, Float32Array> = {};
-    const names = this.net.parameterNames();
-    this.net.parameters().forEach((p, i) => (params[names[i]!] = p.data));
+    const params = namedParams(this.net.parameterNames(), this.net.parameters());
     return { method: this.method, params, optimizer: this.optState, rng: this.rng.getState(), extra: this.extraState() };
   }
 
   setState(state: LearnerState): void {
-    const names = this.net.parameterNames();
-    const ps = this.net.parameters();
-    for (let i = 0; i < ps.length; i++) {
-      const src = state.params[names[i]!];
-      if (src === undefined || src.length !== ps[i]!.size) {
-        throw new Error(`checkpoint parameter ${names[i]} is missing or has the wrong size`);
-      }
-      ps[i]!.data.set(src);
-    }
+    restoreNamedParams(this.net.parameterNames(), this.net.parameters(), state.params);
     this.optState = state.optimizer;
     this.rng.setState(state.rng);
     this.restoreExtraState(state.extra);

@@ -1,3 +1,4 @@
+import type { Tensor } from '../core/index.js';
 import type { State } from '../optim/index.js';
 import type { Batch, ProtocolName, Scenario, StreamKind } from '../protocols/types.js';
 import type { Activation } from '../kernels/backend.js';
@@ -62,4 +63,22 @@ export interface LearnerState {
   optimizer: State;
   rng: number[];
   extra: State;
+}
+
+/** Parameter arrays by name, for {@link LearnerState.params}. */
+export function namedParams(names: readonly string[], params: readonly Tensor[]): Record<string, Float32Array> {
+  const out: Record<string, Float32Array> = {};
+  params.forEach((p, i) => (out[names[i]!] = p.data));
+  return out;
+}
+
+/** Copy saved parameter arrays back by name; a missing or wrongly sized one is an error (a different model). */
+export function restoreNamedParams(names: readonly string[], params: readonly Tensor[], saved: Record<string, Float32Array>): void {
+  params.forEach((p, i) => {
+    const src = saved[names[i]!];
+    if (src === undefined || src.length !== p.size) {
+      throw new Error(`checkpoint parameter ${names[i]} is missing or has the wrong size`);
+    }
+    p.data.set(src);
+  });
 }

@@ -6,7 +6,7 @@ import { oneHot, Vae } from '../../generative/index.js';
 import { adam, optimizerStep, type GradientTransformation, type State } from '../../optim/index.js';
 import type { Batch } from '../../protocols/types.js';
 import { argmaxRows } from '../classifier.js';
-import type { Learner, LearnerSetup, LearnerState, LearnerTraits } from '../learner.js';
+import { namedParams, restoreNamedParams, type Learner, type LearnerSetup, type LearnerState, type LearnerTraits } from '../learner.js';
 import { contextMask, headsFromState, headsToState, KnownOutputs } from '../distillation/known-outputs.js';
 import { replayLoss, softTargets, type ReplayHead } from '../distillation/targets.js';
 
@@ -230,9 +230,7 @@ export class BiRLearner implements Learner {
   }
 
   getState(): LearnerState {
-    const params: Record<string, Float32Array> = {};
-    const names = this.model.parameterNames();
-    this.model.parameters().forEach((p, i) => (params[names[i]!] = p.data));
+    const params = namedParams(this.model.parameterNames(), this.model.parameters());
     return {
       method: this.method, params, optimizer: this.optState, rng: this.rng.getState(),
       extra: {
@@ -249,12 +247,7 @@ export class BiRLearner implements Learner {
   }
 
   setState(state: LearnerState): void {
-    const names = this.model.parameterNames();
-    this.model.parameters().forEach((p, i) => {
-      const src = state.params[names[i]!];
-      if (src === undefined || src.length !== p.size) throw new Error(`checkpoint parameter ${names[i]} is missing or has the wrong size`);
-      p.data.set(src);
-    });
+    restoreNamedParams(this.model.parameterNames(), this.model.parameters(), state.params);
     this.optState = state.optimizer;
     this.rng.setState(state.rng);
     const e = state.extra as {

@@ -119,17 +119,15 @@ export class Vae {
     return this.parameters().reduce((n, p) => n + p.size, 0);
   }
 
-  /** A copy with the same configuration, parameters and gate masks (a frozen teacher / generator). */
-  clone(): Vae {
+  /**
+   * A copy with the same configuration and gate masks, holding `values` (default: this model's parameters):
+   * a frozen teacher / generator. Initialised from a throwaway RNG, so cloning never shifts a random stream.
+   */
+  clone(values: readonly Float32Array[] = this.parameters().map((p) => p.data)): Vae {
     const copy = new Vae(this.config, new Rng(0));
-    copy.copyFrom(this);
+    copy.parameters().forEach((p, i) => p.data.set(values[i]!));
+    copy.gateMasks.forEach((m, i) => m.set(this.gateMasks[i]!));
     return copy;
-  }
-
-  copyFrom(other: Vae): void {
-    const src = other.parameters();
-    this.parameters().forEach((p, i) => p.data.set(src[i]!.data));
-    this.gateMasks.forEach((m, i) => m.set(other.gateMasks[i]!));
   }
 
   /** The encoder's last hidden layer (the classifier's features in replay through feedback). */

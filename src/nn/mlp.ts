@@ -61,6 +61,16 @@ export class Mlp {
     return this.parameters().reduce((n, p) => n + p.size, 0);
   }
 
+  /**
+   * A network of the same shape holding `values` (default: this network's parameters), e.g. a frozen teacher.
+   * Its initialisation draws from a throwaway RNG, so cloning never shifts a learner's random stream.
+   */
+  clone(values: readonly Float32Array[] = this.parameters().map((p) => p.data)): Mlp {
+    const copy = new Mlp(this.sizes, this.act, new Rng(0), this.bias);
+    copy.parameters().forEach((p, i) => p.data.set(values[i]!));
+    return copy;
+  }
+
   /** Logits (no activation on the last layer). */
   forward(x: Tensor): Tensor {
     let h = x;

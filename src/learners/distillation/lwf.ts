@@ -1,4 +1,4 @@
-import { add, crossEntropy, noGrad, Rng, scale, Tensor } from '../../core/index.js';
+import { add, crossEntropy, noGrad, scale, Tensor } from '../../core/index.js';
 import { Mlp } from '../../nn/index.js';
 import type { State } from '../../optim/index.js';
 import type { Batch } from '../../protocols/types.js';
@@ -65,16 +65,9 @@ export class LwfLearner extends ClassifierLearner {
 
   /** Freeze a copy of the current model as the teacher and record which outputs it knows. */
   private snapshot(): void {
-    this.teacher = this.copyOfNet(this.net.parameters().map((p) => p.data));
+    this.teacher = this.net.clone();
     this.heads = this.known.heads();
     this.snapshots++;
-  }
-
-  private copyOfNet(params: readonly Float32Array[]): Mlp {
-    // A throwaway RNG: the copy's initial values are overwritten, and drawing from this.rng would shift a resumed run.
-    const copy = new Mlp(this.net.sizes, this.net.act, new Rng(0), this.net.bias);
-    copy.parameters().forEach((p, i) => p.data.set(params[i]!));
-    return copy;
   }
 
   protected override extraState(): State {
@@ -92,7 +85,7 @@ export class LwfLearner extends ClassifierLearner {
       teacher: Float32Array[]; heads: Float32Array[]; known: { classes: Float32Array; contexts: Float32Array };
       snapshots: number; steps: number;
     };
-    this.teacher = e.teacher.length > 0 ? this.copyOfNet(e.teacher) : null;
+    this.teacher = e.teacher.length > 0 ? this.net.clone(e.teacher) : null;
     this.heads = headsFromState(e.heads);
     this.known.setState(e.known);
     this.snapshots = e.snapshots;

@@ -259,9 +259,7 @@ export class BiRLearner implements Learner {
     this.snapshots = e.snapshots;
     this.steps = e.steps;
     if (e.teacher.params !== undefined) {
-      const model = this.model.clone();
-      model.parameters().forEach((p, i) => p.data.set(e.teacher.params![i]!));
-      this.teacher = { model, heads: headsFromState(e.teacher.heads!) };
+      this.teacher = { model: this.model.clone(e.teacher.params), heads: headsFromState(e.teacher.heads!) };
     } else {
       this.teacher = null;
     }

@@ -1,4 +1,4 @@
-import { add, backward, concatRows, crossEntropy, noGrad, Rng, scale, sliceRows, Tensor, zeroGrad } from '../../core/index.js';
+import { add, backward, concatRows, crossEntropy, noGrad, scale, sliceRows, Tensor, zeroGrad } from '../../core/index.js';
 import { Vae } from '../../generative/index.js';
 import { Mlp } from '../../nn/index.js';
 import { adam, optimizerStep, type GradientTransformation, type State } from '../../optim/index.js';
@@ -141,10 +141,7 @@ export class DgrLearner extends ClassifierLearner {
 
   /** Freeze copies of classifier and generator as the teacher for later replay. */
   private snapshot(): void {
-    const net = new Mlp(this.net.sizes, this.net.act, new Rng(0), this.net.bias);
-    const src = this.net.parameters();
-    net.parameters().forEach((p, i) => p.data.set(src[i]!.data));
-    this.teacher = { net, generator: this.generator.clone(), heads: this.known.heads() };
+    this.teacher = { net: this.net.clone(), generator: this.generator.clone(), heads: this.known.heads() };
     this.snapshots++;
   }
 
@@ -180,11 +177,10 @@ export class DgrLearner extends ClassifierLearner {
     this.snapshots = e.snapshots;
     this.steps = e.steps;
     if (e.teacher.net !== undefined) {
-      const net = new Mlp(this.net.sizes, this.net.act, new Rng(0), this.net.bias);
-      net.parameters().forEach((p, i) => p.data.set(e.teacher.net![i]!));
-      const generator = this.generator.clone();
-      generator.parameters().forEach((p, i) => p.data.set(e.teacher.generator![i]!));
-      this.teacher = { net, generator, heads: headsFromState(e.teacher.heads!) };
+      this.teacher = {
+        net: this.net.clone(e.teacher.net), generator: this.generator.clone(e.teacher.generator!),
+        heads: headsFromState(e.teacher.heads!),
+      };
     } else {
       this.teacher = null;
     }

@@ -1,1 +1,1 @@
-export { Vae, oneHot, type VaeConfig, type VaePass } from './vae.js';
+export { Vae, oneHot, slicePass, type VaeConfig, type VaeOutputs, type VaePass } from './vae.js';

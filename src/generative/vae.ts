@@ -1,5 +1,5 @@
 import {
-  add, exp, gaussianKL, mixtureLogDensity, mul, neg, noGrad, Rng, scale, sigmoidBce, square, sub, sum,
+  add, exp, gaussianKL, mixtureLogDensity, mul, neg, noGrad, Rng, scale, sigmoidBce, sliceRows, square, sub, sum,
   Tensor,
 } from '../core/index.js';
 import { getBackend } from '../kernels/index.js';
@@ -43,6 +43,17 @@ export interface VaePass {
   z: Tensor;
   /** Pixel logits of the reconstruction. */
   recon: Tensor;
+}
+
+/** What the losses read of a pass: latents and reconstruction. */
+export type VaeOutputs = Omit<VaePass, 'hidden'>;
+
+/** Rows [a, b) of a pass's outputs, for a loss on part of a batch (e.g. current vs replayed rows). */
+export function slicePass(pass: VaeOutputs, a: number, b: number): VaeOutputs {
+  return {
+    mu: sliceRows(pass.mu, a, b), logvar: sliceRows(pass.logvar, a, b), z: sliceRows(pass.z, a, b),
+    recon: sliceRows(pass.recon, a, b),
+  };
 }
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -189,7 +200,7 @@ export class Vae {
   }
 
   /** Reconstruction loss: BCE summed over pixels, averaged over rows, divided by the number of pixels. */
-  reconstructionLoss(pass: VaePass, x: Tensor): Tensor {
+  reconstructionLoss(pass: Pick<VaeOutputs, 'recon'>, x: Tensor): Tensor {
     return scale(sigmoidBce(pass.recon, x), 1 / this.config.inputSize);
   }
 
@@ -198,7 +209,7 @@ export class Vae {
    * one-sample estimate log q(z|x) − log p(z), with p(z) = Σ_k w_k N(z; μ_k, σ_k²) and per-row mode weights
    * `modeWeights` [rows, modes] (one-hot labels or a teacher's class probabilities).
    */
-  variationalLoss(pass: VaePass, modeWeights: Float32Array | null): Tensor {
+  variationalLoss(pass: Omit<VaeOutputs, 'recon'>, modeWeights: Float32Array | null): Tensor {
     const pixels = this.config.inputSize;
     if (this.config.prior === 'standard') return scale(gaussianKL(pass.mu, pass.logvar), 1 / pixels);
     if (modeWeights === null) throw new Error('a mixture prior needs mode weights per row');

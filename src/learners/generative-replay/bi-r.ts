@@ -2,7 +2,7 @@ import {
   add, backward, BufferArena, concatRows, crossEntropy, maskLogits, noGrad, Rng, scale, sliceRows, Tensor, withArena,
   zeroGrad,
 } from '../../core/index.js';
-import { oneHot, Vae } from '../../generative/index.js';
+import { oneHot, slicePass, Vae } from '../../generative/index.js';
 import { adam, optimizerStep, type GradientTransformation, type State } from '../../optim/index.js';
 import type { Batch } from '../../protocols/types.js';
 import { argmaxRows } from '../classifier.js';
@@ -116,15 +116,12 @@ export class BiRLearner implements Learner {
     // Gate inputs and mode weights for current rows (labels) and replayed rows (teacher's soft predictions).
     const gate = this.gateInput(batch, labels, replay);
     const pass = m.forward(input, this.rng, gate);
-    const cur = { ...pass, hidden: sliceRows(pass.hidden, 0, n), mu: sliceRows(pass.mu, 0, n), logvar: sliceRows(pass.logvar, 0, n), z: sliceRows(pass.z, 0, n), recon: sliceRows(pass.recon, 0, n) };
+    const cur = replay === null ? pass : slicePass(pass, 0, n);
     const logits = m.classify(pass.hidden);
     const curLogits = this.known.maskCurrent(sliceRows(logits, 0, n), batch);
     const current = add(add(m.reconstructionLoss(cur, x), m.variationalLoss(cur, labels)), crossEntropy(curLogits, batch.y));
     if (replay === null) return current;
-    const rep = {
-      hidden: sliceRows(pass.hidden, n, rows), mu: sliceRows(pass.mu, n, rows), logvar: sliceRows(pass.logvar, n, rows),
-      z: sliceRows(pass.z, n, rows), recon: sliceRows(pass.recon, n, rows),
-    };
+    const rep = slicePass(pass, n, rows);
     const repX = Tensor.from(replay.x, [replay.rows, d]);
     let replayTerm = add(m.reconstructionLoss(rep, repX), m.variationalLoss(rep, replay.probs));
     // Distillation per head, on that head's rows.

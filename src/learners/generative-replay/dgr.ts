@@ -1,5 +1,5 @@
-import { add, backward, concatRows, crossEntropy, noGrad, scale, sliceRows, Tensor, zeroGrad } from '../../core/index.js';
-import { Vae } from '../../generative/index.js';
+import { add, backward, crossEntropy, noGrad, scale, sliceRows, Tensor, zeroGrad } from '../../core/index.js';
+import { slicePass, Vae } from '../../generative/index.js';
 import { Mlp } from '../../nn/index.js';
 import { adam, optimizerStep, type GradientTransformation, type State } from '../../optim/index.js';
 import type { Batch } from '../../protocols/types.js';
@@ -55,8 +55,8 @@ export class DgrLearner extends ClassifierLearner {
   private readonly known: KnownOutputs;
   private snapshots = 0;
   private steps = 0;
-  /** The replayed inputs of the current step (the generator trains on them too). */
-  private replayX: Float32Array | null = null;
+  /** This step's current rows followed by its replayed ones (the generator trains on both), or null. */
+  private stepInput: Float32Array | null = null;
   private readonly temperature: number;
   private readonly snapshotEvery: number;
 
@@ -84,15 +84,15 @@ export class DgrLearner extends ClassifierLearner {
     const d = this.setup.inputSize;
     const x = Tensor.from(batch.x, [n, d]);
     if (this.teacher === null) {
-      this.replayX = null;
+      this.stepInput = null;
       return crossEntropy(this.known.maskCurrent(this.net.forward(x), batch), batch.y);
     }
     const teacher = this.teacher;
     const replay = teacher.generator.sample(n, this.rng, null).x;
-    this.replayX = replay;
     const teacherLogits = noGrad(() => teacher.net.forward(Tensor.from(replay, [n, d])));
     // One forward pass over current and replayed rows (a larger GEMM), split afterwards.
-    const all = this.net.forward(concatRows([x, Tensor.from(replay, [n, d])]));
+    this.stepInput = concatFloat(batch.x, replay);
+    const all = this.net.forward(Tensor.from(this.stepInput, [2 * n, d]));
     const current = crossEntropy(this.known.maskCurrent(sliceRows(all, 0, n), batch), batch.y);
     const replayed = replayLoss(sliceRows(all, n, 2 * n), teacherLogits.data, this.known.widen(teacher.heads),
       this.opts.distill, this.temperature);
@@ -116,16 +116,16 @@ export class DgrLearner extends ClassifierLearner {
     zeroGrad(params);
     const d = this.setup.inputSize;
     const n = batch.size;
-    const replay = this.replayX;
-    const rows = replay === null ? n : n + replay.length / d;
-    const x = replay === null ? Tensor.from(batch.x, [n, d]) : Tensor.from(concatFloat(batch.x, replay), [rows, d]);
+    const input = this.stepInput ?? batch.x;
+    const rows = input.length / d;
+    const x = Tensor.from(input, [rows, d]);
     const pass = g.forward(x, this.rng, null);
     const partLoss = (a: number, b: number): Tensor => {
-      const part = { ...pass, mu: sliceRows(pass.mu, a, b), logvar: sliceRows(pass.logvar, a, b), recon: sliceRows(pass.recon, a, b) };
+      const part = slicePass(pass, a, b);
       return add(g.reconstructionLoss(part, sliceRows(x, a, b)), g.variationalLoss(part, null));
     };
     let loss: Tensor;
-    if (replay === null) {
+    if (this.stepInput === null) {
       loss = add(g.reconstructionLoss(pass, x), g.variationalLoss(pass, null));
     } else {
       const w = this.currentWeight;

@@ -312,6 +312,8 @@ function prepare(opts: CompareOptions, cmd: Command): Prepared {
   // The run options are named after the configuration keys (--class-order → classOrder), as `engram run` maps them.
   const grid: Record<string, unknown> = { protocol: opts.protocol, scenario: opts.scenario, stream: opts.stream };
   for (const k of Object.keys(runConfigSchema.shape)) if (!ownKeys.has(k) && ro[k] !== undefined) grid[k] = ro[k];
+  // `--set key=value` is the configuration's methodOptions.
+  if (ro['set'] !== undefined) grid['methodOptions'] = ro['set'];
   const gridConfig = grid as GridConfig;
   const first = resolveConfig({ ...gridConfig, method: opts.methods[0], seed: opts.seeds[0] }); // bad options fail here
   const outDir = opts.outDir ?? join('results', `${first.protocol}-${first.scenario}-${first.stream}`);

@@ -24,7 +24,7 @@ export function summary(r: RunResult): string {
   );
   return [
     `${r.method} on ${r.protocol}, ${r.scenario}-IL, ${r.stream} stream, seed ${r.seed} — ${r.backend.description}`,
-    'test accuracy (%) after each context:',
+    `${r.config.evalSplit === 'validation' ? 'validation' : 'test'} accuracy (%) after each context:`,
     table(header, rows),
     '',
     metrics,

@@ -6,6 +6,7 @@ import { describeBackend, getBackend } from '../kernels/index.js';
 import { listMethods } from '../learners/index.js';
 import { protocolNames, resolveConfig, runExperiment, scenarioNames, streamNames, type RunConfig } from '../harness/index.js';
 import { registerCompare } from './compare.js';
+import { registerPlotCurves } from './plot-curves.js';
 import { writeAtomic } from './files.js';
 import { summary } from './format.js';
 
@@ -20,6 +21,14 @@ const num = (what: string) => (v: string): number => {
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${what} must be a number.`);
   return n;
+};
+/** `--set key=value`, repeatable: numbers and true/false are typed, anything else stays a string. */
+export const setOption = (v: string, prev: Record<string, number | boolean | string> = {}): Record<string, number | boolean | string> => {
+  const m = /^([A-Za-z][\w]*)=(.*)$/.exec(v.trim());
+  if (m === null) throw new InvalidArgumentError('--set takes key=value, e.g. --set viscosity=0.');
+  const [, key, raw] = m as unknown as [string, string, string];
+  const value = raw === 'true' ? true : raw === 'false' ? false : raw !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+  return { ...prev, [key]: value };
 };
 const intList = (what: string) => (v: string): number[] => {
   const parts = v.split(',').map((s) => s.trim());
@@ -48,6 +57,8 @@ interface RunOptions {
   evalEvery?: number;
   curveSamples?: number;
   threads?: number;
+  set?: Record<string, number | boolean | string>;
+  evalSplit?: RunConfig['evalSplit'];
   out?: string;
   save?: string;
   load?: string;
@@ -83,6 +94,8 @@ function runCommand(opts: RunOptions): void {
     evalEvery: opts.evalEvery,
     curveSamples: opts.curveSamples,
     threads: opts.threads,
+    methodOptions: opts.set,
+    evalSplit: opts.evalSplit,
   });
   if (opts.resume === true && opts.checkpoint === undefined) throw new UsageError('--resume needs --checkpoint FILE');
   if (opts.checkpointEvery !== undefined && opts.checkpointEvery < 1) throw new UsageError('--checkpoint-every must be positive');
@@ -154,6 +167,8 @@ export function buildProgram(): Command {
     .option('--eval-every <n>', 'iterations between online-curve evaluations (default iters/20)', int('--eval-every'))
     .option('--curve-samples <n>', 'test samples per context for each online-curve point (default 500 split, 300 otherwise)', int('--curve-samples'))
     .option('--threads <n>', 'threads for the native kernels (default: all cores)', int('--threads'))
+    .addOption(new Option('--eval-split <split>', 'measure accuracies on the test set or on the held-out validation split (tune on validation; default test)').choices(['test', 'validation']))
+    .option('--set <key=value>', 'a method option, repeatable (e.g. --set viscosity=0 --set serve=slow for engram)', setOption)
     .option('--out <file.json>', 'write the full result as JSON')
     .option('--save <file>', 'save the trained learner (all its state) when the run ends')
     .option('--load <file>', 'start from a learner saved with --save (same method and architecture)')
@@ -164,6 +179,7 @@ export function buildProgram(): Command {
     .addHelpText('after', `\nMethods:\n${methods}\n\nExample:\n  engram run --protocol split-mnist --scenario class --method naive --seed 1 --out naive.json`)
     .action((opts: RunOptions) => runCommand(opts));
   registerCompare(program);
+  registerPlotCurves(program);
   return program;
 }
 

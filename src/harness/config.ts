@@ -35,6 +35,10 @@ export const runConfigSchema = z.object({
   evalEvery: positiveInt('eval-every'),
   curveSamples: positiveInt('curve-samples'),
   threads: z.number().int().positive().nullable(),
+  /** Where accuracies are measured: the test set, or the validation split (for tuning). */
+  evalSplit: z.enum(['test', 'validation']),
+  /** Method-specific options (`--set key=value`); each method validates its own. */
+  methodOptions: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])),
 }).refine((c) => c.classOrder === null || new Set(c.classOrder).size === 10, {
   message: 'class-order must be a permutation of 0..9 (each class exactly once)',
   path: ['classOrder'],
@@ -46,7 +50,7 @@ export const runConfigSchema = z.object({
 export type RunConfig = z.infer<typeof runConfigSchema>;
 
 /** Protocol-specific defaults, applied where the user gave no value. */
-export function protocolDefaults(protocol: RunConfig['protocol']): Omit<RunConfig, 'protocol' | 'scenario' | 'stream' | 'method' | 'seed' | 'dataDir' | 'classOrder' | 'threads' | 'bias'> {
+export function protocolDefaults(protocol: RunConfig['protocol']): Omit<RunConfig, 'protocol' | 'scenario' | 'stream' | 'method' | 'seed' | 'dataDir' | 'classOrder' | 'threads' | 'bias' | 'methodOptions' | 'evalSplit'> {
   if (protocol === 'split-mnist') {
     return {
       iters: 2000, batch: 128, lr: 1e-3, optimizer: 'adam', momentum: 0, hidden: [400, 400], activation: 'relu',
@@ -77,6 +81,8 @@ export function resolveConfig(partial: PartialRunConfig): RunConfig {
     classOrder: null,
     threads: null,
     bias: true,
+    methodOptions: {},
+    evalSplit: 'test',
   };
   const preset = methodPreset(partial.method ?? base.method, partial.protocol);
   const merged: Record<string, unknown> = { ...base, ...preset?.config };

@@ -11,16 +11,20 @@ const EVAL_CHUNK = 1000;
 export class TestSet {
   private readonly cached: Batch[][] | null;
 
-  /** `limit`: test samples per context (null = all, not cached). */
-  constructor(private readonly protocol: Protocol, private readonly limit: number | null) {
+  /**
+   * `limit`: samples per context (null = all, not cached). `split`: the test images, or the held-out validation
+   * part of the training images (for tuning hyperparameters without looking at the test set).
+   */
+  constructor(private readonly protocol: Protocol, private readonly limit: number | null, private readonly split: 'test' | 'validation' = 'test') {
     this.cached = limit === null ? null : protocol.contexts.map((_, j) => [...this.batches(j)]);
   }
 
   private *batches(context: number): Generator<Batch> {
-    const all = this.protocol.contexts[context]!.testIndices;
+    const spec = this.protocol.contexts[context]!;
+    const all = this.split === 'test' ? spec.testIndices : spec.valIndices;
     const idx = this.limit === null ? all : all.subarray(0, Math.min(this.limit, all.length));
     for (let start = 0; start < idx.length; start += EVAL_CHUNK) {
-      yield this.protocol.makeBatch('test', context, idx.subarray(start, Math.min(idx.length, start + EVAL_CHUNK)));
+      yield this.protocol.makeBatch(this.split === 'test' ? 'test' : 'train', context, idx.subarray(start, Math.min(idx.length, start + EVAL_CHUNK)));
     }
   }
 

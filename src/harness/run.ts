@@ -34,6 +34,8 @@ export interface RunResult {
   paramsCurve: { iteration: number; params: number }[];
   backend: { name: string; blas: string; threads: number; description: string };
   storedRawSamples: { max: number; atEnd: number };
+  /** Method-specific series (e.g. Engram's surprise and sleeps), rows of numbers. */
+  series: Record<string, number[][]>;
   config: RunConfig;
 }
 
@@ -69,6 +71,7 @@ export function learnerSetup(cfg: RunConfig, protocol: Protocol): LearnerSetup {
     itersPerContext: cfg.iters,
     numContexts: cfg.contexts,
     batchSize: cfg.batch,
+    methodOptions: cfg.methodOptions,
   };
 }
 
@@ -88,8 +91,8 @@ export function runExperiment(cfg: RunConfig, hooks: RunHooks = {}): RunResult {
   if (hooks.loadFrom !== undefined) loadLearner(learner, hooks.loadFrom, fingerprint);
 
   const T = protocol.contexts.length;
-  const fullTest = new TestSet(protocol, null);
-  const curveTest = new TestSet(protocol, cfg.curveSamples);
+  const fullTest = new TestSet(protocol, null, cfg.evalSplit);
+  const curveTest = new TestSet(protocol, cfg.curveSamples, cfg.evalSplit);
   const total = protocol.totalIterations;
   const ckpt = hooks.checkpoint;
   const resumed = ckpt !== undefined && ckpt.resume && existsSync(ckpt.file);
@@ -132,6 +135,11 @@ export function runExperiment(cfg: RunConfig, hooks: RunHooks = {}): RunResult {
     }
     hooks.onIteration?.(p.iteration, total, loss);
   }
+  // The end of the stream (not a context boundary): a learner may settle, e.g. consolidate its short-term memory.
+  // `finish` must be idempotent: a run resumed from its final checkpoint calls it again.
+  learner.finish?.();
+  const held = learner.traits.cumulativeStream ? heldByPhase(p.phase) : learner.storedRawSamples();
+  p.stored = { max: Math.max(p.stored.max, held), atEnd: held };
   while (p.matrix.length < T) p.matrix.push(fullTest.accuracies(learner));
   if (p.paramsCurve.at(-1)!.iteration !== total) p.paramsCurve.push({ iteration: total, params: learner.parameterCount() });
   if (ckpt !== undefined) saveRun(ckpt.file, cfg, learner, { ...p, elapsedMs: elapsed() });
@@ -159,6 +167,7 @@ export function runExperiment(cfg: RunConfig, hooks: RunHooks = {}): RunResult {
     paramsCurve: p.paramsCurve,
     backend: { name: b.name, blas: b.blas, threads: b.getThreads(), description: describeBackend(b) },
     storedRawSamples: p.stored,
+    series: learner.series?.() ?? {},
     config: cfg,
   };
 }

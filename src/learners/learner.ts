@@ -16,6 +16,10 @@ export interface Learner {
   /** Predicted labels for `n` inputs (row-major n×inputSize); `contexts` is given only where the scenario allows. */
   predict(x: Float32Array, n: number, contexts: Int32Array | null): Int32Array;
   onBoundary?(context: number): void;
+  /** The stream has ended (not a context boundary): settle, e.g. consolidate a short-term memory. */
+  finish?(): void;
+  /** Method-specific series for the result (e.g. surprise over time), as rows of numbers. */
+  series?(): Record<string, number[][]>;
   /** Raw training samples the learner holds right now. */
   storedRawSamples(): number;
   parameterCount(): number;
@@ -54,6 +58,8 @@ export interface LearnerSetup {
   /** Contexts in the protocol (the size of per-context structures such as BI-R's context gates). */
   numContexts: number;
   batchSize: number;
+  /** Method-specific options (`--set key=value`), validated by the method. */
+  methodOptions?: Record<string, unknown>;
 }
 
 /** A learner's state: named parameter arrays, optimiser state, RNG state and method-specific numbers. */

@@ -7,6 +7,7 @@ import { BiRLearner } from './generative-replay/bi-r.js';
 import { DgrLearner } from './generative-replay/dgr.js';
 import { genClassifierMethod } from './generative/index.js';
 import { gpmMethod } from './projection/index.js';
+import { engramMethod } from './engram/index.js';
 import type { Learner, LearnerSetup } from './learner.js';
 
 /** A method that can be run by name. */
@@ -91,5 +92,6 @@ registerMethod({
 
 registerMethod(gpmMethod);
 registerMethod(genClassifierMethod);
+registerMethod(engramMethod);
 
 for (const entry of regularizationMethods) registerMethod(entry);

@@ -1,1 +1,2 @@
 export * from './continual.js';
+export * from './stability-gap.js';

@@ -5,3 +5,4 @@ export {
 export { withImportance, type SynapseChainState, type SynapseOptimizer, type SynapseTransformation } from './compose.js';
 export { viscosity, type ViscosityOptions } from './viscosity.js';
 export { metaplastic, type MetaplasticOptions } from './metaplastic.js';
+export { mesu, mesuSample, type MesuOptions, type MesuState, type NormalSource } from './mesu.js';

@@ -1,0 +1,183 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { Rng } from '../../core/index.js';
+import { getBackend } from '../../kernels/index.js';
+import type { Batch } from '../../protocols/types.js';
+import type { LearnerSetup } from '../learner.js';
+import { emptyBasis, updateBasis, accumulateGram } from '../projection/index.js';
+import { EngramLearner } from './engram.js';
+import { parseEngramOptions } from './options.js';
+import { effectiveClasses, projectOff, sleepIterations } from './sleep.js';
+import { ShortTermMemory } from './short-term-memory.js';
+import { SurpriseMonitor } from './surprise.js';
+
+getBackend().setThreads(1);
+
+/** Synthetic class-IL stream: 2 contexts × 2 classes of 12-pixel images, each class a distinct bright block. */
+const setup = (over: Partial<LearnerSetup> = {}): LearnerSetup => ({
+  inputSize: 12, numOutputs: 4, activeOutputs: () => null, hidden: [16], activation: 'relu',
+  optimizer: 'adam', lr: 1e-2, momentum: 0, seed: 3, protocol: 'split-mnist', scenario: 'class', stream: 'task-free',
+  itersPerContext: 30, numContexts: 2, batchSize: 8, ...over,
+});
+
+function batch(ctx: number, rng: Rng): Batch {
+  const x = new Float32Array(8 * 12).map(() => 0.1 * rng.uniform());
+  const y = new Int32Array(8).map((_, i) => 2 * ctx + (i % 2));
+  for (let i = 0; i < 8; i++) for (let j = 0; j < 3; j++) x[i * 12 + 3 * y[i]! + j] = 0.9;
+  return { x, y, size: 8, contexts: null };
+}
+
+const small = { stmCapacity: 40, zDim: 4, sleepBatch: 8, dreamBatch: 8, sleepEpochs: 4, lr: 1e-2, projectEvery: 1, projectionDreams: 5 };
+
+function accuracy(l: EngramLearner, ctx: number, rng: Rng): number {
+  const b = batch(ctx, rng);
+  const p = l.predict(b.x, b.size, null);
+  return p.reduce((n, v, i) => n + (v === b.y[i] ? 1 : 0), 0) / b.size;
+}
+
+test('engram options: defaults, and a bad value is an error naming the option', () => {
+  const o = parseEngramOptions({});
+  assert.equal(o.stmCapacity, 500);
+  assert.equal(o.serve, 'fast');
+  assert.throws(() => parseEngramOptions({ viscosity: -1 }), /engram option viscosity/);
+  assert.throws(() => parseEngramOptions({ nonsense: 1 }), /nonsense/);
+  assert.throws(() => parseEngramOptions({ serve: 'both' }), /serve/);
+});
+
+test('short-term memory: bounded, copies rows, and is zeroed when cleared', () => {
+  const m = new ShortTermMemory(2, 3);
+  const x = new Float32Array([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.ok(m.add(x, 2, 5));
+  assert.ok(m.add(x, 0, 1));
+  assert.ok(!m.add(x, 1, 2));
+  assert.ok(m.full);
+  assert.deepEqual([...m.contents().x], [7, 8, 9, 1, 2, 3]);
+  assert.deepEqual([...m.labels()], [5, 1]);
+  const saved = m.getState();
+  m.clear();
+  assert.equal(m.size, 0);
+  assert.deepEqual([...m.contents().x], []);
+  m.setState(saved);
+  assert.deepEqual([...m.contents().y], [5, 1]);
+});
+
+test('surprise: an outlier NLL scores a high z against the running statistics, and windows form a series', () => {
+  const s = new SurpriseMonitor(0.05, 3);
+  for (let i = 0; i < 20; i++) s.observe(new Float32Array([0.1, 0.12, 0.09, 0.11]));
+  const z = s.observe(new Float32Array([0.1, 5]));
+  assert.ok(z[1]! > 10 * Math.abs(z[0]!) && z[1]! > 3, `z ${[...z]}`);
+  assert.equal(s.series.length, 7);
+  assert.ok(s.series.at(-1)!.nll > s.series[0]!.nll);
+});
+
+test('sleep weighting: effective classes of a memory, and iterations per sleep', () => {
+  assert.ok(Math.abs(effectiveClasses(new Int32Array([2, 3, 2, 3])) - 2) < 1e-9);
+  // A trickle of old classes barely raises it (the bug it prevents: one stray sample counting as a class).
+  const mostlyNew = new Int32Array(100).map((_, i) => (i < 98 ? 4 + (i % 2) : i - 98));
+  assert.ok(effectiveClasses(mostlyNew) < 2.3);
+  assert.equal(sleepIterations(500, { epochs: 8, batch: 128 }), 32);
+  assert.equal(sleepIterations(3, { epochs: 8, batch: 128 }), 1);
+});
+
+test('projectOff: a projected update leaves the layer unchanged on inputs inside the basis', () => {
+  const rng = new Rng(1);
+  const dim = 5, out = 3;
+  // Inputs (with a constant 1 for the bias) in a 2-dimensional subspace.
+  const a = new Float32Array(20 * dim);
+  for (let r = 0; r < 20; r++) {
+    const u = rng.normal(), v = rng.normal();
+    for (let j = 0; j < dim - 1; j++) a[r * dim + j] = u * (j + 1) + v * (j % 2);
+    a[r * dim + dim - 1] = 1;
+  }
+  const gram = new Float32Array(dim * dim);
+  accumulateGram(gram, a, 20, dim);
+  const basis = updateBasis(emptyBasis(dim), gram, 1).basis;
+  const uw = new Float32Array((dim - 1) * out).map(() => rng.normal());
+  const ub = new Float32Array(out).map(() => rng.normal());
+  const t = projectOff([{ weight: 0, bias: 1, dim, out }], [basis]);
+  t.update([uw, ub], {}, []);
+  for (let r = 0; r < 20; r++) {
+    for (let o = 0; o < out; o++) {
+      let y = ub[o]!;
+      for (let j = 0; j < dim - 1; j++) y += a[r * dim + j]! * uw[j * out + o]!;
+      assert.ok(Math.abs(y) < 1e-3, `row ${r} output ${o} changes by ${y}`);
+    }
+  }
+});
+
+test('wake: slow weights stay put, the fast path predicts a new class at once, memory stays bounded', () => {
+  const rng = new Rng(7);
+  const l = new EngramLearner(setup(), { ...small, stmCapacity: 1000, fastLr: 0.5 });
+  const before = l.model.parameters().map((p) => p.data.slice());
+  for (let k = 0; k < 15; k++) l.observe(batch(0, rng));
+  l.model.parameters().forEach((p, i) => assert.deepEqual(p.data, before[i]));
+  assert.equal(l.sleeps.length, 0);
+  assert.ok(accuracy(l, 0, rng) >= 0.9, 'the fast path learned context 0 without touching θ_S');
+  assert.ok(l.storedRawSamples() <= 1000);
+});
+
+test('sleep: consolidates into the slow weights, erases the memory, keeps old classes through dreams', () => {
+  const rng = new Rng(8);
+  const l = new EngramLearner(setup(), { ...small, serve: 'slow' });
+  let maxStored = 0;
+  for (let k = 0; k < 60; k++) {
+    l.observe(batch(0, rng));
+    maxStored = Math.max(maxStored, l.storedRawSamples());
+  }
+  assert.ok(l.sleeps.length > 0, 'a full memory triggers sleep');
+  assert.ok(maxStored <= 40);
+  for (let k = 0; k < 60; k++) l.observe(batch(1, rng));
+  l.finish();
+  assert.equal(l.storedRawSamples(), 0, 'no raw sample outlives the last sleep');
+  const a0 = accuracy(l, 0, rng), a1 = accuracy(l, 1, rng);
+  assert.ok(a1 >= 0.9, `new classes learned by the slow weights: ${a1}`);
+  assert.ok(a0 >= 0.5, `old classes kept by dreams: ${a0}`);
+  const s = l.series();
+  assert.equal(s['sleeps']!.length, l.sleeps.length);
+});
+
+test('state: a saved and restored learner predicts and continues identically', () => {
+  const rng = new Rng(9);
+  const opts = { ...small, dreamerEvery: 2, stmCapacity: 16 };
+  const a = new EngramLearner(setup(), opts);
+  for (let k = 0; k < 12; k++) a.observe(batch(0, rng));
+  assert.ok(a.sleeps.length >= 2, 'the saved state holds a dreamer snapshot');
+  const b = new EngramLearner(setup(), opts);
+  b.setState(structuredClone(a.getState()));
+  const more = [batch(1, new Rng(5)), batch(1, new Rng(6)), batch(0, new Rng(4))];
+  for (const m of more) {
+    a.observe(m);
+    b.observe(m);
+  }
+  a.finish();
+  b.finish();
+  const probe = batch(1, new Rng(10));
+  assert.deepEqual(a.predict(probe.x, 8, null), b.predict(probe.x, 8, null));
+  a.model.parameters().forEach((p, i) => assert.deepEqual(p.data, b.model.parameters()[i]!.data));
+});
+
+test('asynchronous sleep: predictions continue from the old weights during sleep, nothing observed meanwhile is lost', async () => {
+  const rng = new Rng(11);
+  const l = new EngramLearner(setup(), { ...small, asyncSleep: true });
+  let k = 0;
+  while (l.sleeping === null && k < 200) {
+    l.observe(batch(0, rng));
+    k++;
+  }
+  assert.ok(l.sleeping !== null, 'a sleep started in the worker');
+  const slowBefore = l.model.parameters().map((p) => p.data.slice());
+  const probe = batch(0, new Rng(12));
+  const during = l.predict(probe.x, 8, null);
+  assert.equal(during.length, 8);
+  // Arrivals during sleep are held, counted as stored raw samples, and not learned yet.
+  l.observe(batch(1, rng));
+  l.observe(batch(1, rng));
+  assert.equal(l.storedRawSamples() >= 16, true);
+  l.model.parameters().forEach((p, i) => assert.deepEqual(p.data, slowBefore[i]));
+  await l.sleeping;
+  assert.equal(l.sleeps.length, 1);
+  assert.ok(l.model.parameters().some((p, i) => p.data.some((v, j) => v !== slowBefore[i]![j])), 'new θ_S swapped in');
+  // The held batches went through wake after the swap: class 2 and 3 are known now.
+  assert.ok(l.predict(batch(1, new Rng(13)).x, 8, null).some((c) => c >= 2));
+  await l.close();
+});

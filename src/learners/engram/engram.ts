@@ -1,0 +1,329 @@
+import { maskLogits, noGrad, Rng, Tensor } from '../../core/index.js';
+import { oneHot, Vae } from '../../generative/index.js';
+import { getBackend } from '../../kernels/index.js';
+import type { State } from '../../optim/index.js';
+import type { Batch } from '../../protocols/types.js';
+import { argmaxRows } from '../classifier.js';
+import { contextMask, KnownOutputs } from '../distillation/known-outputs.js';
+import { rowMask } from '../distillation/targets.js';
+import { biRGateProportion } from '../generative-replay/bi-r.js';
+import { namedParams, restoreNamedParams, type Learner, type LearnerSetup, type LearnerState, type LearnerTraits } from '../learner.js';
+import { FastHead } from './fast-head.js';
+import { parseEngramOptions, type EngramOptions } from './options.js';
+import { ShortTermMemory } from './short-term-memory.js';
+import { runSleep, type SleepJob, type SleepOutcome, type SleepSettings } from './sleep.js';
+import { SleepWorker } from './sleep-worker-client.js';
+import { SurpriseMonitor } from './surprise.js';
+
+/** One sleep as recorded in the result: when, on how many memory samples, how long and how well. */
+export interface SleepRecord {
+  batch: number;
+  samples: number;
+  iterations: number;
+  loss: number;
+}
+
+/**
+ * The Engram learner (DESIGN §1): wake and sleep.
+ *
+ * Wake, per batch: predictions come from the slow weights θ_S plus the fast path; the surprise monitor scores
+ * each sample by its NLL under θ_S; samples θ_S does not explain yet (NLL > `admitNll`, plus a trickle of the
+ * rest) enter the bounded short-term memory; the fast head θ_F learns the batch at once. θ_S never changes
+ * while awake.
+ *
+ * Sleep, when the memory is full or on a schedule (never on a boundary signal): θ_S consolidates the memory and
+ * the fast path's predictions together with dreams of old knowledge from its own class-conditional generative
+ * pathway (`sleep.ts`), through the synapse-state optimiser and the orthogonal projection. Then the memory is
+ * erased and θ_F reset. With `asyncSleep` the consolidation runs in a worker thread: `predict` keeps answering
+ * from the old θ_S, batches that arrive meanwhile are held and learned when the new θ_S is swapped in.
+ */
+export class EngramLearner implements Learner {
+  readonly method = 'engram';
+  readonly traits: LearnerTraits = { storesRawSamples: true, cumulativeStream: false };
+  readonly options: EngramOptions;
+  readonly model: Vae;
+  readonly memory: ShortTermMemory;
+  /** Surprise of the classifier (NLL of the label) and of the generative pathway (reconstruction NLL per pixel). */
+  readonly surprise = new SurpriseMonitor();
+  readonly reconSurprise = new SurpriseMonitor();
+  readonly fast: FastHead;
+  readonly sleeps: SleepRecord[] = [];
+  private readonly rng: Rng;
+  /** Outputs met while awake (the fast path's softmax in class-IL). */
+  private readonly wakeKnown: KnownOutputs;
+  /** Classes θ_S has consolidated. */
+  private known: number[] = [];
+  private optState: State | null = null;
+  /** The frozen θ_S that dreams between refreshes (`dreamerEvery`), with the classes it knew. */
+  private dreamer: { params: Float32Array[]; known: number[] } | null = null;
+  private bases: Float32Array[] = [];
+  private batches = 0;
+  private sinceSleep = 0;
+  private readonly classHeads: number[][];
+  /** Batches that arrived during an asynchronous sleep, learned when it ends. */
+  private readonly held: Batch[] = [];
+  private inFlight: Promise<void> | null = null;
+  private worker: SleepWorker | null = null;
+
+  constructor(readonly setup: LearnerSetup, options: Record<string, unknown> = {}) {
+    this.options = parseEngramOptions(options);
+    const o = this.options;
+    this.rng = new Rng(setup.seed);
+    const proportion = o.gateProportion ?? (setup.scenario === 'class' ? biRGateProportion(setup.protocol, setup.scenario) : 0);
+    this.model = new Vae({
+      inputSize: setup.inputSize, hidden: setup.hidden, zDim: o.zDim, classes: setup.numOutputs,
+      prior: 'mixture', modes: setup.numOutputs, gates: proportion > 0 ? { count: setup.numOutputs, proportion } : null,
+    }, this.rng);
+    this.memory = new ShortTermMemory(o.stmCapacity, setup.inputSize);
+    this.fast = new FastHead(setup.hidden.at(-1)!, setup.numOutputs, o.fastLr);
+    this.wakeKnown = new KnownOutputs(setup.scenario, setup.numOutputs, setup.activeOutputs);
+    this.classHeads = Array.from({ length: setup.numOutputs }, () => [] as number[]);
+    for (let c = 0; c < setup.numContexts; c++) {
+      const outs = setup.activeOutputs(c);
+      if (outs !== null) for (const k of outs) this.classHeads[k] = outs;
+    }
+  }
+
+  /** Wake: predict-and-learn into the fast path, score surprise, admit to memory; sleep when the policy says. */
+  observe(batch: Batch): number {
+    if (this.inFlight !== null) {
+      this.held.push(copyBatch(batch));
+      return Number.NaN;
+    }
+    const loss = this.wake(batch);
+    if (this.shouldSleep()) this.sleep();
+    return loss;
+  }
+
+  private wake(batch: Batch): number {
+    const n = batch.size;
+    const K = this.setup.numOutputs;
+    this.wakeKnown.see(batch);
+    this.batches++;
+    this.sinceSleep++;
+    const { hidden, slow } = noGrad(() => {
+      const h = this.model.features(Tensor.from(batch.x, [n, this.setup.inputSize]));
+      return { hidden: h, slow: this.model.classify(h) };
+    });
+    // Surprise: NLL of each label under the slow weights, over the outputs in play (class-IL: the classes met
+    // so far, a new one included; task-IL: the row's head).
+    const mask = this.wakeMask(batch);
+    const z = mask === null ? slow : maskLogits(slow, mask);
+    const logp = new Float32Array(n * K);
+    getBackend().logSoftmax(z.data, n, K, logp);
+    const nll = new Float32Array(n);
+    for (let r = 0; r < n; r++) nll[r] = -logp[r * K + batch.y[r]!]!;
+    this.surprise.observe(nll);
+    const o = this.options;
+    const recon = o.admitRecon > 0 ? this.reconstructionError(hidden, batch) : null;
+    if (recon !== null) this.reconSurprise.observe(recon);
+    for (let r = 0; r < n; r++) {
+      if (this.memory.full) break;
+      const surprising = nll[r]! > o.admitNll || (recon !== null && recon[r]! > o.admitRecon);
+      if (surprising || this.rng.uniform() < o.admitRate) this.memory.add(batch.x, r, batch.y[r]!);
+    }
+    return this.fast.learn(slow, hidden, batch.y, mask);
+  }
+
+  /**
+   * Generative surprise: per sample, the Bernoulli NLL per pixel of x under the slow decoder from the encoder's
+   * mean (gated by the label), i.e. how badly θ_S could dream this sample. A class the classifier already
+   * separates may still be one the generative pathway cannot yet replay, and so must still reach sleep.
+   */
+  private reconstructionError(hidden: Tensor, batch: Batch): Float32Array {
+    const n = batch.size;
+    const d = this.setup.inputSize;
+    const gate = this.model.config.gates === null ? null : oneHot(batch.y, this.setup.numOutputs);
+    const logits = noGrad(() => this.model.decode(this.model.toMean.forward(hidden), gate)).data;
+    const out = new Float32Array(n);
+    for (let r = 0; r < n; r++) {
+      let s = 0;
+      for (let j = r * d; j < (r + 1) * d; j++) {
+        const l = logits[j]!;
+        s += Math.max(l, 0) - batch.x[j]! * l + Math.log1p(Math.exp(-Math.abs(l)));
+      }
+      out[r] = s / d;
+    }
+    return out;
+  }
+
+  private wakeMask(batch: Batch): Uint8Array | null {
+    const K = this.setup.numOutputs;
+    if (this.setup.scenario === 'class') return rowMask(this.wakeKnown.studentOutputs(), batch.size, K);
+    if (this.setup.scenario === 'task' && batch.contexts !== null) return contextMask(batch.contexts, K, this.setup.activeOutputs);
+    return null;
+  }
+
+  /** The sleep policy: memory full, or the schedule with something to consolidate. */
+  shouldSleep(): boolean {
+    return this.memory.full || (this.sinceSleep >= this.options.sleepEvery && this.memory.size > 0);
+  }
+
+  /** Consolidate now, on this thread (or, with `asyncSleep`, start it in a worker and return). */
+  sleep(): void {
+    if (this.memory.size === 0 || this.inFlight !== null) return;
+    const job = this.sleepJob();
+    if (this.options.asyncSleep) {
+      void this.sleepAsync(job);
+      return;
+    }
+    this.finishSleep(runSleep(job), job.stm.n);
+  }
+
+  /**
+   * Consolidate in a worker thread. Until it resolves, `predict` answers from the old θ_S and the fast path,
+   * and `observe` holds what arrives; then the new θ_S is swapped in at once and the held batches are learned.
+   */
+  sleepAsync(job: SleepJob = this.sleepJob()): Promise<void> {
+    if (this.inFlight !== null) return this.inFlight;
+    this.worker ??= new SleepWorker();
+    this.inFlight = this.worker.run(job).then((outcome) => {
+      this.inFlight = null;
+      this.finishSleep(outcome, job.stm.n);
+      const held = this.held.splice(0);
+      for (const b of held) this.observe(b);
+    }, (err: unknown) => {
+      this.inFlight = null;
+      throw err;
+    });
+    return this.inFlight;
+  }
+
+  /** A sleep in progress (asynchronous), if any. */
+  get sleeping(): Promise<void> | null {
+    return this.inFlight;
+  }
+
+  private sleepJob(): SleepJob {
+    const o = this.options;
+    const stm = this.memory.contents();
+    const wakeLogits = noGrad(() => {
+      const h = this.model.features(Tensor.from(stm.x, [stm.n, this.setup.inputSize]));
+      return this.fast.combine(this.model.classify(h), h).data.slice();
+    });
+    const settings: SleepSettings = {
+      scenario: this.setup.scenario, numOutputs: this.setup.numOutputs, classHeads: this.classHeads,
+      batch: o.sleepBatch, epochs: o.sleepEpochs, dreamBatch: o.dreamBatch, lr: o.lr, temperature: o.temperature,
+      fastDistill: o.fastDistill, dreams: o.dreams, viscosity: o.viscosity, metaplastic: o.metaplastic, xi: o.xi,
+      projection: o.projection, projectionThreshold: o.projectionThreshold, projectionDreams: o.projectionDreams,
+      updateBases: (this.sleeps.length + 1) % o.projectEvery === 0,
+    };
+    return {
+      vae: this.model.config, params: this.model.parameters().map((p) => p.data.slice()), gateMasks: this.model.gateMasks,
+      optState: this.optState, bases: this.bases, stm, wakeLogits, known: this.known, rng: this.rng.getState(), settings,
+      dreamer: this.options.dreamerEvery > 1 ? this.dreamer : null,
+    };
+  }
+
+  private finishSleep(out: SleepOutcome, samples: number): void {
+    this.model.parameters().forEach((p, i) => p.data.set(out.params[i]!));
+    this.optState = out.optState;
+    this.bases = out.bases;
+    this.known = out.known;
+    this.rng.setState(out.rng);
+    this.memory.clear();
+    this.fast.reset();
+    this.sinceSleep = 0;
+    this.sleeps.push({ batch: this.batches, samples, iterations: out.iterations, loss: out.loss });
+    if (this.options.dreamerEvery > 1 && this.sleeps.length % this.options.dreamerEvery === 0) {
+      this.dreamer = { params: out.params.map((p) => p.slice()), known: [...out.known] };
+    }
+  }
+
+  /** The stream has ended: consolidate what is left, so that no raw sample outlives the run. */
+  finish(): void {
+    this.sleep();
+  }
+
+  predict(x: Float32Array, n: number, contexts: Int32Array | null): Int32Array {
+    const K = this.setup.numOutputs;
+    let logits = noGrad(() => {
+      const h = this.model.features(Tensor.from(x, [n, this.setup.inputSize]));
+      const slow = this.model.classify(h);
+      return this.options.serve === 'fast' ? this.fast.combine(slow, h) : slow;
+    });
+    if (this.setup.scenario === 'class') {
+      const outs = [...new Set([...this.known, ...this.wakeKnown.studentOutputs()])];
+      if (outs.length > 0) logits = maskLogits(logits, rowMask(outs, n, K));
+    }
+    if (contexts !== null && this.setup.scenario === 'task') logits = maskLogits(logits, contextMask(contexts, K, this.setup.activeOutputs));
+    return argmaxRows(logits.data, n, K);
+  }
+
+  storedRawSamples(): number {
+    return this.memory.size + this.held.reduce((s, b) => s + b.size, 0);
+  }
+
+  parameterCount(): number {
+    return this.model.parameterCount() + this.fast.weight.size + this.fast.bias.size;
+  }
+
+  series(): Record<string, number[][]> {
+    return {
+      surprise: this.surprise.series.map((p) => [p.batch, p.nll, p.z]),
+      reconstructionSurprise: this.reconSurprise.series.map((p) => [p.batch, p.nll, p.z]),
+      sleeps: this.sleeps.map((s) => [s.batch, s.samples, s.iterations, s.loss]),
+    };
+  }
+
+  getState(): LearnerState {
+    if (this.inFlight !== null) throw new Error('cannot save the Engram learner while it sleeps; await learner.sleeping first');
+    return {
+      method: this.method,
+      params: namedParams(this.model.parameterNames(), this.model.parameters()),
+      optimizer: this.optState ?? {},
+      rng: this.rng.getState(),
+      extra: {
+        gateMasks: this.model.gateMasks,
+        bases: this.bases,
+        known: Float32Array.from(this.known),
+        dreamer: this.dreamer === null ? {} : { params: this.dreamer.params, known: Float32Array.from(this.dreamer.known) },
+        wakeKnown: this.wakeKnown.getState(),
+        memory: this.memory.getState(),
+        fast: this.fast.getState(),
+        surprise: this.surprise.getState(),
+        reconSurprise: this.reconSurprise.getState(),
+        sleeps: new Float32Array(this.sleeps.flatMap((s) => [s.batch, s.samples, s.iterations, s.loss])),
+        counters: new Float32Array([this.batches, this.sinceSleep, this.optState === null ? 0 : 1]),
+      },
+    };
+  }
+
+  setState(state: LearnerState): void {
+    restoreNamedParams(this.model.parameterNames(), this.model.parameters(), state.params);
+    this.rng.setState(state.rng);
+    const e = state.extra as {
+      gateMasks: Float32Array[]; bases: Float32Array[]; known: Float32Array; wakeKnown: { classes: Float32Array; contexts: Float32Array };
+      memory: State; fast: State; surprise: State; reconSurprise: State; sleeps: Float32Array; counters: Float32Array;
+      dreamer: { params?: Float32Array[]; known?: Float32Array };
+    };
+    this.dreamer = e.dreamer.params === undefined ? null : { params: e.dreamer.params.map((p) => p.slice()), known: Array.from(e.dreamer.known!) };
+    this.model.gateMasks.forEach((m, i) => m.set(e.gateMasks[i]!));
+    this.bases = e.bases.map((b) => b.slice());
+    this.known = Array.from(e.known);
+    this.wakeKnown.setState(e.wakeKnown);
+    this.memory.setState(e.memory);
+    this.fast.setState(e.fast);
+    this.surprise.setState(e.surprise);
+    this.reconSurprise.setState(e.reconSurprise);
+    this.sleeps.length = 0;
+    for (let i = 0; i + 3 < e.sleeps.length; i += 4) {
+      this.sleeps.push({ batch: e.sleeps[i]!, samples: e.sleeps[i + 1]!, iterations: e.sleeps[i + 2]!, loss: e.sleeps[i + 3]! });
+    }
+    const [batches, sinceSleep, hasOpt] = Array.from(e.counters);
+    this.batches = batches!;
+    this.sinceSleep = sinceSleep!;
+    this.optState = hasOpt === 1 ? state.optimizer : null;
+  }
+
+  /** Stop the sleep worker (a long-running process calls this when done). */
+  async close(): Promise<void> {
+    if (this.inFlight !== null) await this.inFlight;
+    await this.worker?.close();
+    this.worker = null;
+  }
+}
+
+function copyBatch(b: Batch): Batch {
+  return { ...b, x: b.x.slice(), y: b.y.slice(), contexts: b.contexts === null ? null : b.contexts.slice() };
+}

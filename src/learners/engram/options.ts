@@ -1,0 +1,83 @@
+import { z } from 'zod';
+
+/**
+ * Everything the Engram learner can be told, validated at the boundary (`--set key=value` on the CLI). Each
+ * mechanism has a switch so that an ablation turns exactly one thing off:
+ * `viscosity=0`, `metaplastic=0`, `projection=false`, `dreams=false`, `serve=slow`.
+ */
+export const engramOptionsSchema = z.object({
+  /** Short-term memory capacity in raw samples (the only raw data Engram ever holds; erased by each sleep). */
+  stmCapacity: z.number().int().min(1).max(100_000).default(500),
+  /**
+   * Admission to the short-term memory: a sample is kept when the slow model's NLL of its label exceeds
+   * `admitNll` (the slow weights do not know it yet), and otherwise with probability `admitRate`.
+   */
+  admitNll: z.number().min(0).default(0.1),
+  admitRate: z.number().min(0).max(1).default(0.01),
+  /**
+   * …or when its reconstruction NLL per pixel under the slow generative pathway exceeds this (it cannot be
+   * dreamt yet); 0 = off (the check costs a decoder pass per wake batch).
+   */
+  admitRecon: z.number().min(0).default(0),
+  /** Sleep when the memory is full, or after this many wake batches with anything in it (a schedule). */
+  sleepEvery: z.number().int().min(1).default(1000),
+  /** Passes over the short-term memory per sleep (iterations = ⌈epochs·|STM| / batch⌉, at least 1). */
+  sleepEpochs: z.number().positive().default(16),
+  /** Rows per sleep iteration drawn from the short-term memory, and dreams per iteration. */
+  sleepBatch: z.number().int().positive().default(128),
+  dreamBatch: z.number().int().positive().default(128),
+  /** Adam's learning rate in sleep. */
+  lr: z.number().positive().default(1e-3),
+  /** Distillation temperature for dreams and for the fast path's targets. */
+  temperature: z.number().positive().default(2),
+  /** Weight of distilling the wake prediction (slow + fast path) into the slow weights on the memory's samples. */
+  fastDistill: z.number().min(0).default(1),
+  /** Latent size of the generative pathway. */
+  zDim: z.number().int().positive().default(100),
+  /** Share of decoder units each class gate switches off (BI-R's dg_prop; 0 = no gates). */
+  gateProportion: z.number().min(0).max(0.99).optional(),
+  /**
+   * Sleeps between refreshes of the dreamer (the frozen copy of θ_S that generates and labels dreams): a teacher
+   * refreshed at every short sleep lets small losses compound; 1 = dream from θ_S as each sleep starts.
+   */
+  dreamerEvery: z.number().int().positive().default(10),
+  /** Dreams: replay of old knowledge from the slow model's own generative pathway. */
+  dreams: z.boolean().default(true),
+  /** Viscosity c in lr/(1 + c·Ω) (0 = off). */
+  viscosity: z.number().min(0).default(0.1),
+  /** Metaplastic attenuation m in 1 − tanh²(m·Ω·|θ − θ*|) (0 = off). */
+  metaplastic: z.number().min(0).default(0),
+  /** SI's damping ξ for the online importance. */
+  xi: z.number().positive().default(0.1),
+  /** Orthogonal projection of encoder updates off a basis computed from activations on dreams. */
+  projection: z.boolean().default(true),
+  /** GPM energy threshold for the dream bases. */
+  projectionThreshold: z.number().gt(0).max(1).default(0.9),
+  /** Dreams per known class for each basis update, and sleeps between basis updates. */
+  projectionDreams: z.number().int().positive().default(50),
+  projectEvery: z.number().int().positive().default(10),
+  /** Fast path: an additive head on the slow features, learned from every wake batch, reset by sleep. */
+  fastLr: z.number().min(0).default(0.05),
+  /** Which weights answer `predict`: slow + fast path (default) or slow only. */
+  serve: z.enum(['fast', 'slow']).default('fast'),
+  /** Consolidate in a worker thread (the learner keeps answering meanwhile) instead of on the caller's thread. */
+  asyncSleep: z.boolean().default(false),
+}).strict();
+
+export type EngramOptions = z.infer<typeof engramOptionsSchema>;
+export type EngramOptionsInput = z.input<typeof engramOptionsSchema>;
+
+/** Validated options with defaults; a bad value is a one-line error naming the option. */
+export function parseEngramOptions(input: Record<string, unknown>): EngramOptions {
+  const r = engramOptionsSchema.safeParse(input);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    const key = issue.path.join('.') || (issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '');
+    throw new EngramOptionError(`engram option ${key}: ${issue.message}`);
+  }
+  return r.data;
+}
+
+export class EngramOptionError extends Error {
+  readonly code = 'E_OPTION';
+}

@@ -1,0 +1,360 @@
+import {
+  add, backward, BufferArena, concatRows, crossEntropy, maskLogits, noGrad, Rng, scale, sliceRows, softCrossEntropy, Tensor,
+  withArena, zeroGrad,
+} from '../../core/index.js';
+import { oneHot, slicePass, Vae, type VaeConfig } from '../../generative/index.js';
+import { getBackend } from '../../kernels/index.js';
+import {
+  applyUpdates, metaplastic, onlineImportance, scaleByAdam, scaleByLearningRate, viscosity, withImportance,
+  type GradientTransformation, type State, type SynapseChainState, type SynapseOptimizer, type SynapseTransformation,
+} from '../../optim/index.js';
+import type { Scenario } from '../../protocols/types.js';
+import { accumulateGram, basisFrom, emptyBasis, projectOut, updateBasis, type Basis } from '../projection/index.js';
+
+/** How one sleep consolidates (plain data: a sleep may run in a worker thread). */
+export interface SleepSettings {
+  scenario: Scenario;
+  numOutputs: number;
+  /** Task-IL: the outputs of each class's context (its head); unused otherwise. */
+  classHeads: number[][];
+  /** Rows drawn from the short-term memory per iteration, and passes over it. */
+  batch: number;
+  epochs: number;
+  dreamBatch: number;
+  lr: number;
+  temperature: number;
+  fastDistill: number;
+  dreams: boolean;
+  viscosity: number;
+  metaplastic: number;
+  xi: number;
+  /** Project encoder updates off the dream bases (when they hold anything). */
+  projection: boolean;
+  projectionThreshold: number;
+  projectionDreams: number;
+  /** Recompute the dream bases after this sleep. */
+  updateBases: boolean;
+}
+
+/** Everything a sleep reads: the slow weights, their synapse state, the short-term memory and the wake targets. */
+export interface SleepJob {
+  vae: VaeConfig;
+  params: Float32Array[];
+  gateMasks: Float32Array[];
+  /** Synapse-optimiser state (Adam moments, Ω, anchors); null before the first sleep. */
+  optState: State | null;
+  /** Per encoder layer, the dream basis (dim × k, row-major; dim = fan-in + 1 for the bias). */
+  bases: Float32Array[];
+  stm: { x: Float32Array; y: Int32Array; n: number };
+  /** The wake prediction (slow + fast path logits) on each memory row: θ_F's knowledge, to distil. */
+  wakeLogits: Float32Array;
+  /** Classes the slow weights had consolidated before this sleep. */
+  known: number[];
+  /** A frozen earlier θ_S that dreams, with the classes it knew; null: θ_S as the sleep starts dreams. */
+  dreamer: { params: Float32Array[]; known: number[] } | null;
+  rng: number[];
+  settings: SleepSettings;
+}
+
+export interface SleepOutcome {
+  params: Float32Array[];
+  optState: State;
+  bases: Float32Array[];
+  known: number[];
+  rng: number[];
+  iterations: number;
+  /** Mean sleep loss over the iterations. */
+  loss: number;
+}
+
+/** Iterations a sleep runs: ⌈epochs·|STM| / batch⌉, at least one. */
+export function sleepIterations(n: number, s: Pick<SleepSettings, 'epochs' | 'batch'>): number {
+  return Math.max(1, Math.ceil((s.epochs * n) / s.batch));
+}
+
+/**
+ * One sleep (DESIGN §1, P3): the slow weights θ_S learn the short-term memory (its labels, and the wake
+ * prediction of slow + fast path by distillation) together with dreams of old knowledge — inputs the frozen
+ * pre-sleep model generates from its class-conditional pathway, labelled with its own soft targets — through
+ * the synapse-state optimiser, with encoder updates projected off the bases of earlier dreams. The loss per
+ * iteration, with w the share of the known classes the memory holds (class-IL: its label perplexity over the
+ * number of known classes, BI-R's 1/t without contexts, so that a trickle of old samples does not silence the
+ * dreams; ½ otherwise):
+ *
+ *   w·[recon + variational + CE + λ_F·T²·KD(wake ‖ θ_S)](memory) + (1 − w)·[recon + variational + T²·KD(dreamer ‖ θ_S)](dreams)
+ *
+ * Pure with respect to its input: the same job gives the same outcome, on any thread.
+ */
+export function runSleep(job: SleepJob): SleepOutcome {
+  const s = job.settings;
+  const rng = new Rng(0);
+  rng.setState(job.rng);
+  const model = new Vae(job.vae, new Rng(0));
+  model.parameters().forEach((p, i) => p.data.set(job.params[i]!));
+  model.gateMasks.forEach((m, i) => m.set(job.gateMasks[i]!));
+  // The dreamer: a frozen copy of θ_S taken at an earlier sleep (job.dreamer), or θ_S as this sleep starts.
+  const dreamKnown = job.dreamer?.known ?? job.known;
+  const dreamer = !s.dreams || dreamKnown.length === 0 ? null : job.dreamer !== null ? model.clone(job.dreamer.params) : model.clone();
+  const params = model.parameters();
+  const data = params.map((p) => p.data);
+  const opt = sleepOptimizer(s);
+  let optState = (job.optState ?? opt.init(data)) as SynapseChainState;
+  const layers = encoderLayers(model);
+  const bases = layers.map((l, i) => (job.bases[i] !== undefined && job.bases[i]!.length > 0 ? basisFrom(l.dim, job.bases[i]!) : emptyBasis(l.dim)));
+  const project = s.projection ? projectOff(layers, bases) : null;
+  let projState: Record<string, never> = {};
+
+  const { stm } = job;
+  const memoryClasses = [...new Set(stm.y)].sort((a, b) => a - b);
+  const known = [...new Set([...job.known, ...memoryClasses])].sort((a, b) => a - b);
+  const heads = new Heads(s, known);
+  const w = !dreamer ? 1 : s.scenario === 'class' ? Math.min(1, effectiveClasses(stm.y) / known.length) : 0.5;
+  const iterations = sleepIterations(stm.n, s);
+  const arena = new BufferArena();
+  const order = new Int32Array(stm.n);
+  let cursor = stm.n;
+  let total = 0;
+  for (let it = 0; it < iterations; it++) {
+    total += withArena(arena, () => {
+      // Memory rows: a fresh shuffle each pass.
+      const b = Math.min(s.batch, stm.n);
+      const rows = new Int32Array(b);
+      for (let r = 0; r < b; r++) {
+        if (cursor >= stm.n) {
+          for (let i = 0; i < stm.n; i++) order[i] = i;
+          for (let i = stm.n - 1; i > 0; i--) {
+            const j = rng.int(i + 1);
+            [order[i], order[j]] = [order[j]!, order[i]!];
+          }
+          cursor = 0;
+        }
+        rows[r] = order[cursor++]!;
+      }
+      zeroGrad(params);
+      const loss = sleepLoss(model, dreamer, job, rows, heads, w, rng);
+      backward(loss);
+      const grads = params.map((p) => p.grad ?? new Float32Array(p.size));
+      let [updates, next] = opt.update(grads, optState, data);
+      optState = next;
+      if (project !== null) [updates, projState] = project.update(updates, projState, data);
+      applyUpdates(data, updates);
+      return loss.item();
+    });
+  }
+  optState = opt.consolidate(optState, data);
+  let outBases = bases;
+  if (s.projection && s.updateBases && known.length > 0) outBases = dreamBases(model, layers, bases, known, s, rng);
+  return {
+    params: params.map((p) => p.data.slice()),
+    optState,
+    bases: outBases.map((b) => b.data),
+    known,
+    rng: rng.getState(),
+    iterations,
+    loss: total / iterations,
+  };
+}
+
+/** exp(entropy) of a label multiset: how many classes it effectively holds (2 for a 50/50 pair). */
+export function effectiveClasses(labels: Int32Array): number {
+  const counts = new Map<number, number>();
+  for (const y of labels) counts.set(y, (counts.get(y) ?? 0) + 1);
+  let h = 0;
+  for (const c of counts.values()) {
+    const p = c / labels.length;
+    h -= p * Math.log(p);
+  }
+  return Math.exp(h);
+}
+
+/** The synapse-state optimiser of sleep: Adam's direction, viscosity, learning rate, metaplastic attenuation. */
+export function sleepOptimizer(s: Pick<SleepSettings, 'xi' | 'viscosity' | 'metaplastic' | 'lr'>): SynapseOptimizer {
+  const ts: SynapseTransformation[] = [scaleByAdam()];
+  if (s.viscosity > 0) ts.push(viscosity({ c: s.viscosity }));
+  ts.push(scaleByLearningRate(s.lr));
+  if (s.metaplastic > 0) ts.push(metaplastic({ m: s.metaplastic }));
+  return withImportance(onlineImportance({ xi: s.xi }), ...ts);
+}
+
+/** An encoder layer as the projection sees it: its weight (and bias) index among the parameters. */
+export interface ProjectedLayer {
+  weight: number;
+  bias: number | null;
+  /** Input dimension: fan-in, + 1 with a bias. */
+  dim: number;
+  out: number;
+}
+
+export function encoderLayers(model: Vae): ProjectedLayer[] {
+  const params = model.parameters();
+  return model.encoder.map((l) => ({
+    weight: params.indexOf(l.weight),
+    bias: l.bias === null ? null : params.indexOf(l.bias),
+    dim: l.inSize + (l.bias === null ? 0 : 1),
+    out: l.outSize,
+  }));
+}
+
+/**
+ * GPM's projection as a transformation of the final updates: each listed layer's update (weight and bias
+ * stacked as a dim × out matrix) loses its components inside span(M), so inputs in the protected subspace see
+ * no change. Placed last, after Adam's per-coordinate scaling, so the applied step is orthogonal.
+ */
+export function projectOff(layers: readonly ProjectedLayer[], bases: readonly Basis[]): GradientTransformation<Record<string, never>> {
+  const largest = Math.max(0, ...layers.map((l) => l.dim * l.out));
+  const stacked = new Float32Array(largest);
+  const scratch = new Float32Array(largest);
+  return {
+    init: () => ({}),
+    update(updates, state) {
+      layers.forEach((l, i) => {
+        const basis = bases[i]!;
+        if (basis.k === 0) return;
+        const uw = updates[l.weight]!;
+        if (l.bias === null) {
+          projectOut(basis, uw, l.out, scratch);
+          return;
+        }
+        const ub = updates[l.bias]!;
+        const g = stacked.subarray(0, uw.length + ub.length);
+        g.set(uw);
+        g.set(ub, uw.length);
+        projectOut(basis, g, l.out, scratch);
+        uw.set(g.subarray(0, uw.length));
+        ub.set(g.subarray(uw.length));
+      });
+      return [updates, state];
+    },
+  };
+}
+
+/** Output units each row's loss may use, by the row's class. */
+class Heads {
+  constructor(private readonly s: SleepSettings, private readonly known: number[]) {}
+
+  of(c: number): readonly number[] {
+    if (this.s.scenario === 'class') return this.known;
+    if (this.s.scenario === 'task') return this.s.classHeads[c] ?? this.known;
+    return Array.from({ length: this.s.numOutputs }, (_, i) => i);
+  }
+
+  mask(classes: Int32Array): Uint8Array {
+    const K = this.s.numOutputs;
+    const m = new Uint8Array(classes.length * K);
+    for (let r = 0; r < classes.length; r++) for (const o of this.of(classes[r]!)) m[r * K + o] = 1;
+    return m;
+  }
+}
+
+/** softmax(z/T) within each row's head, zero elsewhere. */
+function headSoftTargets(z: Float32Array, mask: Uint8Array, rows: number, K: number, T: number): Float32Array {
+  const out = new Float32Array(rows * K);
+  for (let r = 0; r < rows; r++) {
+    let max = -Infinity;
+    for (let k = 0; k < K; k++) if (mask[r * K + k]) max = Math.max(max, z[r * K + k]! / T);
+    let sum = 0;
+    for (let k = 0; k < K; k++) {
+      if (!mask[r * K + k]) continue;
+      const e = Math.exp(z[r * K + k]! / T - max);
+      out[r * K + k] = e;
+      sum += e;
+    }
+    for (let k = 0; k < K; k++) out[r * K + k]! /= sum;
+  }
+  return out;
+}
+
+function sleepLoss(
+  model: Vae, dreamer: Vae | null, job: SleepJob, rows: Int32Array, heads: Heads, w: number, rng: Rng,
+): Tensor {
+  const s = job.settings;
+  const d = job.vae.inputSize;
+  const K = s.numOutputs;
+  const T = s.temperature;
+  const n = rows.length;
+  const x = new Float32Array(n * d);
+  const y = new Int32Array(n);
+  const wake = new Float32Array(n * K);
+  for (let r = 0; r < n; r++) {
+    const i = rows[r]!;
+    x.set(job.stm.x.subarray(i * d, (i + 1) * d), r * d);
+    y[r] = job.stm.y[i]!;
+    wake.set(job.wakeLogits.subarray(i * K, (i + 1) * K), r * K);
+  }
+  const labels = oneHot(y, K);
+  const curMask = heads.mask(y);
+  const dream = dreamer === null ? null : dreams(dreamer, s.dreamBatch, heads, job.dreamer?.known ?? job.known, K, T, rng);
+  const total = dream === null ? n : n + dream.rows;
+  const xCur = Tensor.from(x, [n, d]);
+  const input = dream === null ? xCur : concatRows([xCur, Tensor.from(dream.x, [dream.rows, d])]);
+  let gate: Float32Array | null = null;
+  if (model.config.gates !== null) {
+    gate = new Float32Array(total * K);
+    gate.set(labels);
+    if (dream !== null) gate.set(dream.probs, n * K);
+  }
+  const pass = model.forward(input, rng, gate);
+  const logits = model.classify(pass.hidden);
+  const cur = dream === null ? pass : slicePass(pass, 0, n);
+  const curLogits = maskLogits(dream === null ? logits : sliceRows(logits, 0, n), curMask);
+  let current = add(add(model.reconstructionLoss(cur, xCur), model.variationalLoss(cur, labels)), crossEntropy(curLogits, y));
+  if (s.fastDistill > 0) {
+    const targets = Tensor.from(headSoftTargets(wake, curMask, n, K, T), [n, K]);
+    current = add(current, scale(softCrossEntropy(curLogits, targets, T), s.fastDistill * T * T));
+  }
+  if (dream === null) return current;
+  const rep = slicePass(pass, n, total);
+  const repLogits = maskLogits(sliceRows(logits, n, total), dream.mask);
+  const kd = scale(softCrossEntropy(repLogits, Tensor.from(dream.probs, [dream.rows, K]), T), T * T);
+  const replay = add(add(model.reconstructionLoss(rep, Tensor.from(dream.x, [dream.rows, d])), model.variationalLoss(rep, dream.probs)), kd);
+  return add(scale(current, w), scale(replay, 1 - w));
+}
+
+/**
+ * Dreams of the frozen pre-sleep model: classes drawn uniformly among those it had consolidated, inputs from
+ * the class's prior mode through the (gated) decoder, labelled with its softened predictions within the head.
+ */
+function dreams(
+  dreamer: Vae, n: number, heads: Heads, known: number[], K: number, T: number, rng: Rng,
+): { x: Float32Array; rows: number; probs: Float32Array; mask: Uint8Array } {
+  const probs0 = new Array<number>(dreamer.config.modes).fill(0);
+  for (const c of known) probs0[c] = 1;
+  const { x, classes } = dreamer.sample(n, rng, probs0);
+  const mask = heads.mask(classes!);
+  const z = noGrad(() => dreamer.classify(dreamer.features(Tensor.from(x, [n, dreamer.config.inputSize])))).data;
+  return { x, rows: n, probs: headSoftTargets(z, mask, n, K, T), mask };
+}
+
+/** Grow each encoder layer's basis from its inputs on dreams of every known class (no stored data). */
+function dreamBases(model: Vae, layers: ProjectedLayer[], bases: Basis[], known: number[], s: SleepSettings, rng: Rng): Basis[] {
+  const per = s.projectionDreams;
+  const n = per * known.length;
+  const probs = new Array<number>(model.config.modes).fill(0);
+  for (const c of known) probs[c] = 1;
+  const { x } = model.sample(n, rng, probs);
+  const inputs: Float32Array[] = [x];
+  noGrad(() => {
+    let h = Tensor.from(x, [n, model.config.inputSize]);
+    for (let l = 0; l + 1 < model.encoder.length; l++) {
+      h = model.encoder[l]!.forward(h);
+      const a = new Float32Array(h.size);
+      getBackend().unary('relu', h.data, a);
+      inputs.push(a);
+      h = Tensor.from(a, h.shape);
+    }
+  });
+  return layers.map((l, i) => {
+    const fanIn = l.bias === null ? l.dim : l.dim - 1;
+    const a = inputs[i]!;
+    const aug = l.bias === null ? a : new Float32Array(n * l.dim);
+    if (l.bias !== null) {
+      for (let r = 0; r < n; r++) {
+        aug.set(a.subarray(r * fanIn, (r + 1) * fanIn), r * l.dim);
+        aug[r * l.dim + fanIn] = 1;
+      }
+    }
+    const gram = new Float32Array(l.dim * l.dim);
+    accumulateGram(gram, aug, n, l.dim);
+    return updateBasis(bases[i]!, gram, s.projectionThreshold).basis;
+  });
+}

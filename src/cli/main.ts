@@ -51,6 +51,7 @@ interface RunOptions {
   activation?: RunConfig['activation'];
   bias?: boolean;
   contexts?: number;
+  padding?: number;
   classOrder?: number[];
   valPerContext?: number;
   dataDir?: string;
@@ -88,6 +89,7 @@ function runCommand(opts: RunOptions): void {
     activation: opts.activation,
     bias: opts.bias,
     contexts: opts.contexts,
+    padding: opts.padding,
     classOrder: opts.classOrder,
     valPerContext: opts.valPerContext,
     dataDir: opts.dataDir,
@@ -161,6 +163,7 @@ export function buildProgram(): Command {
     .option('--bias', 'linear layers with biases (default, except where a method preset says otherwise)')
     .option('--no-bias', 'linear layers without biases')
     .option('--contexts <n>', 'number of contexts for permuted/rotated MNIST (default 10)', int('--contexts'))
+    .option('--padding <n>', 'zero pixels around each image before permuting/rotating (default 2 on permuted MNIST, as van de Ven\'s MNIST32; 0 otherwise and for gpm)', int('--padding'))
     .option('--class-order <perm>', 'permutation of the 10 classes deciding which classes form which context, e.g. 3,7,0,1,…', intList('--class-order'))
     .option('--val-per-context <n>', 'training samples per context held out for validation (default 500)', int('--val-per-context'))
     .option('--data-dir <dir>', 'IDX files in MNIST layout and names (plain or .gz) to use instead of MNIST')

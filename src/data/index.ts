@@ -4,7 +4,7 @@
 export { EngramDataError } from './errors.js';
 export { readIdx, parseIdx, writeIdx, encodeIdx, type IdxArray } from './idx.js';
 export {
-  loadMnist, defaultMnistDir, clearMnistCache, MNIST_FILES, MNIST_ROWS, MNIST_COLS, MNIST_CLASSES,
+  loadMnist, padMnist, defaultMnistDir, clearMnistCache, MNIST_FILES, MNIST_ROWS, MNIST_COLS, MNIST_CLASSES,
   type MnistData, type MnistSplit,
 } from './mnist.js';
 export { compileTransform, writeImage, materialise, isPermutation, type CompiledTransform } from './transforms.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EngramDataError } from './errors.js';
 import { encodeIdx, writeIdx } from './idx.js';
-import { clearMnistCache, defaultMnistDir, loadMnist, MNIST_FILES } from './mnist.js';
+import { clearMnistCache, defaultMnistDir, loadMnist, MNIST_FILES, padMnist } from './mnist.js';
 import { syntheticPixel, writeSyntheticMnist } from './synthetic.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'engram-mnist-'));
@@ -99,4 +99,33 @@ test('the cache is per directory and can be cleared', () => {
   assert.equal(loadMnist(d), a);
   clearMnistCache();
   assert.notEqual(loadMnist(d), a);
+});
+
+test('padMnist: a zero border of `pad` pixels around each image, labels shared, cached', () => {
+  const m = loadMnist();
+  const p = padMnist(m, 2);
+  assert.equal(p.rows, 32);
+  assert.equal(p.cols, 32);
+  assert.equal(p.pixels, 1024);
+  assert.equal(p.train.count, 60000);
+  assert.equal(p.train.images.length, 60000 * 1024);
+  assert.equal(p.test.labels, m.test.labels);
+  for (const i of [0, 1234, 59999]) {
+    let sumIn = 0;
+    let sumOut = 0;
+    for (let r = 0; r < 32; r++) {
+      for (let c = 0; c < 32; c++) {
+        const v = p.train.images[i * 1024 + r * 32 + c]!;
+        const inside = r >= 2 && r < 30 && c >= 2 && c < 30;
+        if (inside) assert.equal(v, m.train.images[i * 784 + (r - 2) * 28 + (c - 2)]);
+        else sumOut += v;
+        sumIn += inside ? v : 0;
+      }
+    }
+    assert.equal(sumOut, 0);
+    assert.ok(sumIn > 0);
+  }
+  assert.equal(padMnist(m, 2), p);
+  assert.equal(padMnist(m, 0), m);
+  assert.throws(() => padMnist(m, -1), RangeError);
 });

@@ -81,6 +81,50 @@ export function loadMnist(dir: string | null = null): MnistData {
 /** Forget cached data sets (tests that rewrite a directory need this). */
 export function clearMnistCache(): void {
   cache.clear();
+  paddedCache.clear();
+}
+
+const paddedCache = new Map<MnistData, Map<number, MnistData>>();
+
+/**
+ * `data` with a border of `pad` zero pixels around every image ((rows + 2·pad) × (cols + 2·pad); labels shared,
+ * not copied). `pad = 0` returns `data` itself; results are cached per data set and border.
+ *
+ * Why: van de Ven's Permuted MNIST zero-pads MNIST to 32×32 before permuting (GMvandeVen/continual-learning
+ * `data/load.py`, `get_context_set`: `data_type = 'MNIST32'` for permMNIST; `data/available.py`:
+ * `'MNIST32': [transforms.Pad(2), transforms.ToTensor()]`, config `'size': 32`), so its permutations act on
+ * 1024 pixels and each context's 240 zero pixels land on different inputs.
+ *
+ * @example
+ * const m32 = padMnist(loadMnist(), 2); // m32.rows === 32, m32.pixels === 1024
+ */
+export function padMnist(data: MnistData, pad: number): MnistData {
+  if (!Number.isInteger(pad) || pad < 0) throw new RangeError(`padding must be a whole number ≥ 0, got ${pad}`);
+  if (pad === 0) return data;
+  let byPad = paddedCache.get(data);
+  if (byPad === undefined) {
+    byPad = new Map();
+    paddedCache.set(data, byPad);
+  }
+  const hit = byPad.get(pad);
+  if (hit !== undefined) return hit;
+  const rows = data.rows + 2 * pad;
+  const cols = data.cols + 2 * pad;
+  const padSplit = (s: MnistSplit): MnistSplit => {
+    const images = new Uint8Array(s.count * rows * cols);
+    for (let i = 0; i < s.count; i++) {
+      const src = i * data.pixels;
+      const dst = i * rows * cols;
+      for (let r = 0; r < data.rows; r++) {
+        const from = src + r * data.cols;
+        images.set(s.images.subarray(from, from + data.cols), dst + (r + pad) * cols + pad);
+      }
+    }
+    return { images, labels: s.labels, count: s.count };
+  };
+  const out: MnistData = { dir: data.dir, rows, cols, pixels: rows * cols, train: padSplit(data.train), test: padSplit(data.test) };
+  byPad.set(pad, out);
+  return out;
 }
 
 function loadSplit(dir: string, imagesName: string, labelsName: string): MnistSplit {

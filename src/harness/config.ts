@@ -29,6 +29,8 @@ export const runConfigSchema = z.object({
   activation: z.enum(['relu', 'sigmoid', 'tanh', 'gelu']),
   bias: z.boolean(),
   contexts: positiveInt('contexts'),
+  /** Zero pixels around each image before the context's transform (permuted MNIST: 2, van de Ven's MNIST32). */
+  padding: z.number().int('padding must be a whole number').min(0).max(64),
   classOrder: z.array(z.number().int().min(0).max(9)).length(10).nullable(),
   valPerContext: z.number().int().nonnegative(),
   dataDir: z.string().nullable(),
@@ -54,12 +56,15 @@ export function protocolDefaults(protocol: RunConfig['protocol']): Omit<RunConfi
   if (protocol === 'split-mnist') {
     return {
       iters: 2000, batch: 128, lr: 1e-3, optimizer: 'adam', momentum: 0, hidden: [400, 400], activation: 'relu',
-      contexts: 5, valPerContext: 500, evalEvery: 100, curveSamples: 500,
+      contexts: 5, valPerContext: 500, evalEvery: 100, curveSamples: 500, padding: 0,
     };
   }
   return {
     iters: 5000, batch: 128, lr: 1e-4, optimizer: 'adam', momentum: 0, hidden: [1000, 1000], activation: 'relu',
     contexts: 10, valPerContext: 500, evalEvery: 250, curveSamples: 300,
+    // GMvandeVen/continual-learning permutes MNIST zero-padded to 32×32 (`data/load.py`: permMNIST → 'MNIST32';
+    // `data/available.py`: `transforms.Pad(2)`): 1024 inputs, each context's 240 zeros on different inputs.
+    padding: protocol === 'permuted-mnist' ? 2 : 0,
   };
 }
 

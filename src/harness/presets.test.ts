@@ -46,3 +46,10 @@ test('without a preset the protocol defaults stand (other methods, other protoco
   assert.equal(itersForEpochs(1, 'permuted-mnist', 0, 7), Math.ceil(60_000 / 7));
   assert.throws(() => resolveConfig({ protocol: 'permuted-mnist', method: 'gpm', batch: -1 }));
 });
+
+test('padding: permuted MNIST pads to 32×32 as van de Ven\'s MNIST32, GPM\'s preset and Split MNIST do not', () => {
+  assert.equal(resolveConfig({ protocol: 'permuted-mnist', method: 'ewc' }).padding, 2);
+  assert.equal(resolveConfig({ protocol: 'permuted-mnist', method: 'gpm' }).padding, 0);
+  assert.equal(resolveConfig({ protocol: 'split-mnist', method: 'ewc' }).padding, 0);
+  assert.equal(resolveConfig({ protocol: 'permuted-mnist', method: 'si', padding: 0 }).padding, 0);
+});

@@ -43,6 +43,7 @@ export function methodPreset(method: string, protocol: RunConfig['protocol']): M
     return {
       config: {
         hidden: [100, 100], activation: 'relu', bias: false, optimizer: 'sgd', lr: 0.01, momentum: 0, batch: 10, contexts: 10,
+        padding: 0, // `x.view(-1, 28*28)`: GPM permutes the 784 raw pixels
       },
       epochsPerContext: 5,
     };

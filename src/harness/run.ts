@@ -184,6 +184,7 @@ function protocolConfig(cfg: RunConfig, cumulative: boolean): ProtocolConfig {
     numContexts: cfg.contexts,
     valPerContext: cfg.valPerContext,
     dataDir: cfg.dataDir,
+    padding: cfg.padding,
     cumulative,
   };
 }

@@ -15,7 +15,7 @@ export class ProtocolConfigError extends Error {
 }
 
 /** A configuration with every optional setting decided. */
-export type ResolvedProtocolConfig = ProtocolConfig & { fuzziness: number; identityFirstContext: boolean };
+export type ResolvedProtocolConfig = ProtocolConfig & { fuzziness: number; identityFirstContext: boolean; padding: number };
 
 /** Number of MNIST classes; the protocols are defined for MNIST-layout data. */
 const CLASSES = 10;
@@ -74,7 +74,9 @@ export function resolveConfig(config: ProtocolConfig): ResolvedProtocolConfig {
     fail(`fuzziness must be an integer in 0..${Math.floor(itersPerContext / 2)} (itersPerContext / 2), got ${fuzziness}`);
   }
   const identityFirstContext = config.identityFirstContext ?? config.seed === 0;
-  return { ...config, fuzziness, identityFirstContext };
+  const padding = config.padding ?? 0;
+  if (!Number.isInteger(padding) || padding < 0 || padding > 64) fail(`padding must be an integer in 0..64, got ${padding}`);
+  return { ...config, fuzziness, identityFirstContext, padding };
 }
 
 function positiveInt(name: string, v: number): void {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadMnist } from '../data/mnist.js';
+import { loadMnist, padMnist } from '../data/mnist.js';
 import { syntheticImageIndex, writeSyntheticMnist } from '../data/synthetic.js';
 import { defaultConfig, ProtocolConfigError } from './config.js';
 import { createProtocol } from './protocol.js';
@@ -244,6 +244,34 @@ test('cumulative stream: samples from the union of contexts 0..phase', () => {
   }
 });
 
+test('permuted with padding 2 (van de Ven\'s MNIST32): 32×32 zero-padded images, permutations of 1024 pixels', () => {
+  const p = permuted({ seed: 1, padding: 2 });
+  assert.equal(p.config.padding, 2);
+  assert.equal(p.inputSize, 1024);
+  const t2 = p.contexts[2]!.transform;
+  assert.ok(t2.kind === 'permute');
+  const perm: Int32Array = t2.perm;
+  assert.deepEqual([...perm].sort((x, y) => x - y), Array.from({ length: 1024 }, (_, i) => i));
+  const b = p.makeBatch('test', 2, new Int32Array([7]));
+  assert.equal(b.x.length, 1024);
+  let zeros = 0;
+  for (let j = 0; j < 1024; j++) {
+    const src: number = perm[j]!;
+    const r = Math.floor(src / 32) - 2;
+    const c = (src % 32) - 2;
+    const inside: boolean = r >= 0 && r < 28 && c >= 0 && c < 28;
+    const want: number = inside ? Math.fround(data.test.images[7 * 784 + r * 28 + c]! / 255) : 0;
+    assert.equal(b.x[j], want);
+    if (!inside) zeros++;
+  }
+  assert.equal(zeros, 1024 - 784);
+  // The default stays 28×28, and padding 0 is the unpadded protocol.
+  assert.equal(permuted({ seed: 1 }).inputSize, 784);
+  assert.equal(permuted({ seed: 1, padding: 0 }).inputSize, 784);
+  assert.equal(padMnist(data, 0), data);
+  assert.equal(padMnist(data, 2), padMnist(data, 2));
+});
+
 test('configuration errors are reported before any work', () => {
   const bad = (over: Partial<ProtocolConfig>, re: RegExp): void => {
     assert.throws(() => split(over), (e: unknown) => e instanceof ProtocolConfigError && e.code === 'E_CONFIG' && re.test(e.message));
@@ -254,6 +282,8 @@ test('configuration errors are reported before any work', () => {
   bad({ batchSize: 0 }, /batchSize/);
   bad({ valPerContext: 110 }, /leaves 10, fewer than batchSize=16/);
   bad({ seed: 1.5 }, /seed/);
+  bad({ padding: -1 }, /padding must be an integer/);
+  bad({ padding: 1.5 }, /padding must be an integer/);
   assert.throws(() => permuted({ classOrder: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] }), /only applies to split-mnist/);
 });
 

@@ -1,7 +1,7 @@
 /**
  * `createProtocol`: ties config, data, contexts, label space and stream together into a `Protocol`.
  */
-import { loadMnist } from '../data/mnist.js';
+import { loadMnist, padMnist } from '../data/mnist.js';
 import { compileTransform, materialise } from '../data/transforms.js';
 import { resolveConfig } from './config.js';
 import { buildContexts } from './contexts.js';
@@ -21,7 +21,7 @@ import type { Batch, Protocol, ProtocolConfig } from './types.js';
  */
 export function createProtocol(config: ProtocolConfig): Protocol {
   const resolved = resolveConfig(config);
-  const data = loadMnist(resolved.dataDir);
+  const data = padMnist(loadMnist(resolved.dataDir), resolved.padding);
   const contexts = buildContexts(resolved, data);
   const labels = labelSpace(resolved.scenario, contexts.map((c) => c.classes));
   const transforms = contexts.map((c) => compileTransform(c.transform, data.rows, data.cols));

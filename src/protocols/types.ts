@@ -89,6 +89,13 @@ export interface ProtocolConfig {
    * (`exception=(args.seed==0)` in main*.py: only seed 0 keeps the original images as the first context).
    */
   identityFirstContext?: boolean;
+  /**
+   * Zero pixels added on every side of each image before the context's input transform (inputSize becomes
+   * (28 + 2·padding)²). Default 0. van de Ven's Permuted MNIST uses 2 (MNIST32: `transforms.Pad(2)` in
+   * GMvandeVen/continual-learning `data/available.py`, used for permMNIST by `data/load.py`), so that its
+   * permutations act on 1024 pixels.
+   */
+  padding?: number;
 }
 
 export interface Protocol {

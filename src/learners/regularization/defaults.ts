@@ -11,6 +11,26 @@ import type { ProtocolName, Scenario, StreamKind } from '../../protocols/types.j
  * training set), `--update-every 100` (task-free consolidation, `main_task_free`). Their published Permuted
  * MNIST runs pass `--fisher-n=1000` (`all_results.sh`, "## Permuted MNIST").
  *
+ * Permuted MNIST, where those runs differ from ours outside this file: their inputs are MNIST zero-padded to
+ * 32×32 before permuting (`data/load.py`: `data_type = 'MNIST32'` for permMNIST; `data/available.py`:
+ * `'MNIST32': [transforms.Pad(2), transforms.ToTensor()]`), i.e. 1024 inputs — the protocol option
+ * `padding: 2` (src/protocols). Their Fisher is estimated once after each context (`train/train_task_based.py`,
+ * "UPON FINISHING EACH CONTEXT": `model.estimate_fisher(training_dataset, ...)`), in eval mode, on the first
+ * `fisher_n + 1` samples of a shuffled loader (`continual_learner.py`: `if index > self.fisher_n: break`,
+ * then `/index`): 1001 samples at the final parameters; ours is the window of the context's last
+ * ⌈1000/128⌉ = 8 batches (1024 samples), each at the parameters right after its step (see windowed.ts).
+ *
+ * The published Permuted MNIST figures (van de Ven & Tolias 2019, "Three scenarios for continual learning",
+ * domain-IL: EWC 94.3, SI 95.3) come from the repository's 2019 code, whose settings differ: root
+ * `param_values.py` (commit f0b1461e) sets, for permMNIST, `ewc_lambda` 500 (task), 500 (domain), 1 (class),
+ * `o_lambda` 500 / 1000 / 5, `gamma` 0.8 / 0.9 / 1, `si_c` 5 / 5 / 0.1; its `continual_learner.py`
+ * (commit 39301f94) estimates the Fisher with the predicted label (`emp_FI = False` →
+ * `label = output.max(1)[1]`, i.e. `fisher_labels 'pred'`) over `fisher_n = None` = a full pass over the
+ * context's training set; the same MNIST32 padding (root `data.py`: `'mnist': [transforms.Pad(2), ...]`,
+ * size 32). The values below follow the current code (λ = 100 with the `all`-label Fisher, which for a
+ * confident model is typically much larger than the predicted-label one — per sample, 1 − Σp² against
+ * ‖p − e_pred‖² at the logits — so the two λ are not comparable).
+ *
  * MAS is not in that code base; its strengths come from Hsu, Liu, Ramasamy & Kira (2018), GT-RIPL/
  * Continual-Learning-Benchmark `scripts/*_MNIST_incremental_{task,domain,class}.sh`, `--agent_name MAS
  * --reg_coef …` (same MLP400 / Adam 1e-3 / batch 128 Split MNIST and MLP1000 / Adam 1e-4 Permuted MNIST),

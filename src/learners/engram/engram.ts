@@ -58,6 +58,8 @@ export class EngramLearner implements Learner {
   private dreamer: { params: Float32Array[]; known: number[] } | null = null;
   private bases: Float32Array[] = [];
   private batches = 0;
+  /** Samples of each output consolidated by sleep so far (familiarity). */
+  private readonly consolidated: Float64Array;
   private sinceSleep = 0;
   private readonly classHeads: number[][];
   /** Batches that arrived during an asynchronous sleep, learned when it ends. */
@@ -75,6 +77,7 @@ export class EngramLearner implements Learner {
       prior: 'mixture', modes: setup.numOutputs, gates: proportion > 0 ? { count: setup.numOutputs, proportion } : null,
     }, this.rng);
     this.memory = new ShortTermMemory(o.stmCapacity, setup.inputSize);
+    this.consolidated = new Float64Array(setup.numOutputs);
     this.fast = new FastHead(setup.hidden.at(-1)!, setup.numOutputs, o.fastLr);
     this.wakeKnown = new KnownOutputs(setup.scenario, setup.numOutputs, setup.activeOutputs);
     this.classHeads = Array.from({ length: setup.numOutputs }, () => [] as number[]);
@@ -119,8 +122,10 @@ export class EngramLearner implements Learner {
     if (recon !== null) this.reconSurprise.observe(recon);
     for (let r = 0; r < n; r++) {
       if (this.memory.full) break;
+      const y = batch.y[r]!;
       const surprising = nll[r]! > o.admitNll || (recon !== null && recon[r]! > o.admitRecon);
-      if (surprising || this.rng.uniform() < o.admitRate) this.memory.add(batch.x, r, batch.y[r]!);
+      const chance = Math.max(o.admitRate, o.familiarity > 0 ? o.familiarity / Math.max(1, this.consolidated[y]!) : 0);
+      if (surprising || this.rng.uniform() < chance) this.memory.add(batch.x, r, y);
     }
     return this.fast.learn(slow, hidden, batch.y, mask);
   }
@@ -221,6 +226,7 @@ export class EngramLearner implements Learner {
     this.bases = out.bases;
     this.known = out.known;
     this.rng.setState(out.rng);
+    for (const y of this.memory.labels()) this.consolidated[y]!++;
     this.memory.clear();
     this.fast.reset();
     this.sinceSleep = 0;
@@ -285,6 +291,7 @@ export class EngramLearner implements Learner {
         reconSurprise: this.reconSurprise.getState(),
         sleeps: new Float32Array(this.sleeps.flatMap((s) => [s.batch, s.samples, s.iterations, s.loss])),
         counters: new Float32Array([this.batches, this.sinceSleep, this.optState === null ? 0 : 1]),
+        consolidated: Float32Array.from(this.consolidated),
       },
     };
   }
@@ -295,8 +302,9 @@ export class EngramLearner implements Learner {
     const e = state.extra as {
       gateMasks: Float32Array[]; bases: Float32Array[]; known: Float32Array; wakeKnown: { classes: Float32Array; contexts: Float32Array };
       memory: State; fast: State; surprise: State; reconSurprise: State; sleeps: Float32Array; counters: Float32Array;
-      dreamer: { params?: Float32Array[]; known?: Float32Array };
+      dreamer: { params?: Float32Array[]; known?: Float32Array }; consolidated: Float32Array;
     };
+    this.consolidated.set(e.consolidated);
     this.dreamer = e.dreamer.params === undefined ? null : { params: e.dreamer.params.map((p) => p.slice()), known: Array.from(e.dreamer.known!) };
     this.model.gateMasks.forEach((m, i) => m.set(e.gateMasks[i]!));
     this.bases = e.bases.map((b) => b.slice());

@@ -15,6 +15,12 @@ export const engramOptionsSchema = z.object({
   admitNll: z.number().min(0).default(0.1),
   admitRate: z.number().min(0).max(1).default(0.01),
   /**
+   * Novelty by familiarity: a sample of class c is also admitted with probability F/n_c, n_c the samples of c
+   * consolidated so far (0 = off). Classifying a class well comes long before being able to dream it, so a
+   * class stays novel for the generative pathway until its first F samples have been slept on.
+   */
+  familiarity: z.number().min(0).default(0),
+  /**
    * …or when its reconstruction NLL per pixel under the slow generative pathway exceeds this (it cannot be
    * dreamt yet); 0 = off (the check costs a decoder pass per wake batch).
    */
@@ -40,7 +46,7 @@ export const engramOptionsSchema = z.object({
    * Sleeps between refreshes of the dreamer (the frozen copy of θ_S that generates and labels dreams): a teacher
    * refreshed at every short sleep lets small losses compound; 1 = dream from θ_S as each sleep starts.
    */
-  dreamerEvery: z.number().int().positive().default(10),
+  dreamerEvery: z.number().int().positive().default(40),
   /** Dreams: replay of old knowledge from the slow model's own generative pathway. */
   dreams: z.boolean().default(true),
   /** Viscosity c in lr/(1 + c·Ω) (0 = off). */

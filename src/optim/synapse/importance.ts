@@ -95,20 +95,25 @@ export function onlineImportance(opts: OnlineImportanceOptions): ImportanceSourc
   /** Integrate the pending step (if any) and record θ, g as the new "previous" values, in place. */
   const advance = (s: Mutable<ImportanceState>, params: readonly Float32Array[], grads: readonly Float32Array[] | null): void => {
     const pending = s.pending === 1;
+    const step = s.step;
+    // Two loops rather than a branch per element: this runs over every parameter at every step.
     for (let i = 0; i < params.length; i++) {
       const th = params[i]!, pp = s.prevParams[i]!, pg = s.prevGrads[i]!, w = s.pathIntegral[i]!, lc = s.lastChange[i]!;
-      const g = grads?.[i];
-      for (let j = 0; j < th.length; j++) {
-        const t = th[j]!;
-        const before = pp[j]!;
-        const d = t - before;
-        if (pending) {
+      const n = th.length;
+      if (pending) {
+        for (let j = 0; j < n; j++) {
+          const t = th[j]!;
+          const before = pp[j]!;
+          const d = t - before;
           w[j] = w[j]! - pg[j]! * d;
-          if (Math.abs(d) > rtol * Math.abs(before) + atol) lc[j] = s.step;
+          const tol = rtol * (before < 0 ? -before : before) + atol;
+          if (d > tol || d < -tol) lc[j] = step;
         }
-        pp[j] = t;
-        pg[j] = g === undefined ? 0 : g[j]!;
       }
+      pp.set(th);
+      const g = grads?.[i];
+      if (g === undefined) pg.fill(0);
+      else pg.set(g);
     }
     if (pending) s.integrated += 1;
     s.pending = grads === null ? 0 : 1;

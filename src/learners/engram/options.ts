@@ -56,7 +56,7 @@ export const engramOptionsSchema = z.object({
   /** SI's damping ξ for the online importance. */
   xi: z.number().positive().default(0.1),
   /** Orthogonal projection of encoder updates off a basis computed from activations on dreams. */
-  projection: z.boolean().default(true),
+  projection: z.boolean().default(false),
   /** GPM energy threshold for the dream bases. */
   projectionThreshold: z.number().gt(0).max(1).default(0.9),
   /** Dreams per known class for each basis update, and sleeps between basis updates. */

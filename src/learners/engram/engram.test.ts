@@ -138,10 +138,12 @@ test('sleep: consolidates into the slow weights, erases the memory, keeps old cl
 
 test('state: a saved and restored learner predicts and continues identically', () => {
   const rng = new Rng(9);
-  const opts = { ...small, dreamerEvery: 2, stmCapacity: 16 };
+  // Projection on, so that the saved state holds dream bases too.
+  const opts = { ...small, dreamerEvery: 2, stmCapacity: 16, projection: true };
   const a = new EngramLearner(setup(), opts);
   for (let k = 0; k < 12; k++) a.observe(batch(0, rng));
   assert.ok(a.sleeps.length >= 2, 'the saved state holds a dreamer snapshot');
+  assert.ok((a.getState().extra as { bases: Float32Array[] }).bases.some((b) => b.length > 0), 'and dream bases');
   const b = new EngramLearner(setup(), opts);
   b.setState(structuredClone(a.getState()));
   const more = [batch(1, new Rng(5)), batch(1, new Rng(6)), batch(0, new Rng(4))];

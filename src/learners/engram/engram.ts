@@ -66,6 +66,7 @@ export class EngramLearner implements Learner {
   private readonly held: Batch[] = [];
   private inFlight: Promise<void> | null = null;
   private worker: SleepWorker | null = null;
+  private sleepError: Error | null = null;
 
   constructor(readonly setup: LearnerSetup, options: Record<string, unknown> = {}) {
     this.options = parseEngramOptions(options);
@@ -89,6 +90,11 @@ export class EngramLearner implements Learner {
 
   /** Wake: predict-and-learn into the fast path, score surprise, admit to memory; sleep when the policy says. */
   observe(batch: Batch): number {
+    if (this.sleepError !== null) {
+      const e = this.sleepError;
+      this.sleepError = null;
+      throw e;
+    }
     if (this.inFlight !== null) {
       this.held.push(copyBatch(batch));
       return Number.NaN;
@@ -169,7 +175,10 @@ export class EngramLearner implements Learner {
     if (this.memory.size === 0 || this.inFlight !== null) return;
     const job = this.sleepJob();
     if (this.options.asyncSleep) {
-      void this.sleepAsync(job);
+      // A failed background sleep surfaces at the next observe, not as an unhandled rejection.
+      this.sleepAsync(job).catch((e: unknown) => {
+        this.sleepError = e instanceof Error ? e : new Error(String(e));
+      });
       return;
     }
     this.finishSleep(runSleep(job), job.stm.n);

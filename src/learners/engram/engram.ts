@@ -257,8 +257,9 @@ export class EngramLearner implements Learner {
       const slow = this.model.classify(h);
       return this.options.serve === 'fast' ? this.fast.combine(slow, h) : slow;
     });
+    // Class-IL: the classes met so far (θ_S's consolidated classes are among them: they came from wake).
     if (this.setup.scenario === 'class') {
-      const outs = [...new Set([...this.known, ...this.wakeKnown.studentOutputs()])];
+      const outs = this.wakeKnown.studentOutputs();
       if (outs.length > 0) logits = maskLogits(logits, rowMask(outs, n, K));
     }
     if (contexts !== null && this.setup.scenario === 'task') logits = maskLogits(logits, contextMask(contexts, K, this.setup.activeOutputs));

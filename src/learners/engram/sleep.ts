@@ -94,7 +94,8 @@ export function runSleep(job: SleepJob): SleepOutcome {
   model.gateMasks.forEach((m, i) => m.set(job.gateMasks[i]!));
   // The dreamer: a frozen copy of θ_S taken at an earlier sleep (job.dreamer), or θ_S as this sleep starts.
   const dreamKnown = job.dreamer?.known ?? job.known;
-  const dreamer = !s.dreams || dreamKnown.length === 0 ? null : job.dreamer !== null ? model.clone(job.dreamer.params) : model.clone();
+  const dreamer = !s.dreams || dreamKnown.length === 0 ? null
+    : { model: job.dreamer !== null ? model.clone(job.dreamer.params) : model.clone(), known: dreamKnown };
   const params = model.parameters();
   const data = params.map((p) => p.data);
   const opt = sleepOptimizer(s);
@@ -265,7 +266,7 @@ function headSoftTargets(z: Float32Array, mask: Uint8Array, rows: number, K: num
 }
 
 function sleepLoss(
-  model: Vae, dreamer: Vae | null, job: SleepJob, rows: Int32Array, heads: Heads, w: number, rng: Rng,
+  model: Vae, dreamer: { model: Vae; known: number[] } | null, job: SleepJob, rows: Int32Array, heads: Heads, w: number, rng: Rng,
 ): Tensor {
   const s = job.settings;
   const d = job.vae.inputSize;
@@ -283,7 +284,7 @@ function sleepLoss(
   }
   const labels = oneHot(y, K);
   const curMask = heads.mask(y);
-  const dream = dreamer === null ? null : dreams(dreamer, s.dreamBatch, heads, job.dreamer?.known ?? job.known, K, T, rng);
+  const dream = dreamer === null ? null : dreams(dreamer.model, s.dreamBatch, heads, dreamer.known, K, T, rng);
   const total = dream === null ? n : n + dream.rows;
   const xCur = Tensor.from(x, [n, d]);
   const input = dream === null ? xCur : concatRows([xCur, Tensor.from(dream.x, [dream.rows, d])]);

@@ -101,6 +101,8 @@ function runCommand(opts: RunOptions): void {
   });
   if (opts.resume === true && opts.checkpoint === undefined) throw new UsageError('--resume needs --checkpoint FILE');
   if (opts.checkpointEvery !== undefined && opts.checkpointEvery < 1) throw new UsageError('--checkpoint-every must be positive');
+  // The run sets the thread count itself; set it here too so that the banner says what will be used.
+  if (cfg.threads !== null) getBackend().setThreads(cfg.threads);
   process.stderr.write(`engram: backend ${describeBackend(getBackend())}\n`);
   const bar = new SingleBar({
     format: '{bar} {percentage}% | iter {value}/{total} | loss {loss} | eta {eta}s',

@@ -136,10 +136,26 @@ test('sleep: consolidates into the slow weights, erases the memory, keeps old cl
   assert.equal(s['sleeps']!.length, l.sleeps.length);
 });
 
+test('dreamer: when an episode begins, the last quiet θ_S before it becomes the dreamer', () => {
+  const rng = new Rng(11);
+  const l = new EngramLearner(setup(), { ...small, admitRate: 0.2, sleepEvery: 5, quietRate: 0.05, episodeRate: 0.3 });
+  for (let c = 0; c < 2; c++) for (let k = 0; k < 80; k++) l.observe(batch(c, rng));
+  const shares = l.sleeps.map((s) => s.surprisingShare.toFixed(2)).join(' ');
+  const refreshed = l.sleeps.flatMap((s, i) => (s.dreamerRefreshed ? [i] : []));
+  // Context 1 is an episode after quiet wakes; the very first episode has no quiet θ_S before it.
+  assert.equal(refreshed.length, 1, `one refresh, at the switch: ${shares}`);
+  const i = refreshed[0]!;
+  assert.ok(l.sleeps[i]!.batch > 80, 'after the switch');
+  assert.ok(l.sleeps[i]!.surprisingShare >= 0.3, `as the episode begins: ${shares}`);
+  assert.ok(l.sleeps[i - 1]!.surprisingShare < 0.05, 'right after a quiet wake');
+  const series = l.series()['sleeps']!;
+  assert.deepEqual(series.map((r) => r[5]), l.sleeps.map((s) => (s.dreamerRefreshed ? 1 : 0)));
+});
+
 test('state: a saved and restored learner predicts and continues identically', () => {
   const rng = new Rng(9);
   // Projection on, so that the saved state holds dream bases too.
-  const opts = { ...small, dreamerEvery: 2, stmCapacity: 16, projection: true };
+  const opts = { ...small, dreamerRefresh: 'schedule', dreamerEvery: 2, stmCapacity: 16, projection: true };
   const a = new EngramLearner(setup(), opts);
   for (let k = 0; k < 12; k++) a.observe(batch(0, rng));
   assert.ok(a.sleeps.length >= 2, 'the saved state holds a dreamer snapshot');

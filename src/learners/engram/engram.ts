@@ -21,6 +21,10 @@ export interface SleepRecord {
   samples: number;
   iterations: number;
   loss: number;
+  /** Share of the wake samples before this sleep that θ_S found surprising (NLL above `admitNll`). */
+  surprisingShare: number;
+  /** Whether a new dreamer was taken at this sleep (see `dreamerRefresh`). */
+  dreamerRefreshed: boolean;
 }
 
 /**
@@ -54,13 +58,18 @@ export class EngramLearner implements Learner {
   /** Classes θ_S has consolidated. */
   private known: number[] = [];
   private optState: State | null = null;
-  /** The frozen θ_S that dreams between refreshes (`dreamerEvery`), with the classes it knew. */
-  private dreamer: { params: Float32Array[]; known: number[] } | null = null;
+  /** The frozen θ_S that dreams between refreshes (see `dreamerRefresh`), with the classes it knew. */
+  private dreamer: Snapshot | null = null;
+  /** `episode` refresh: θ_S after the latest quiet sleep, promoted to dreamer when the next episode begins. */
+  private quietModel: Snapshot | null = null;
   private bases: Float32Array[] = [];
   private batches = 0;
   /** Samples of each output consolidated by sleep so far (familiarity). */
   private readonly consolidated: Float64Array;
   private sinceSleep = 0;
+  /** Wake samples since the last sleep, and how many of them θ_S found surprising. */
+  private seenSinceSleep = 0;
+  private surprisingSinceSleep = 0;
   private readonly classHeads: number[][];
   /** Batches that arrived during an asynchronous sleep, learned when it ends. */
   private readonly held: Batch[] = [];
@@ -121,9 +130,13 @@ export class EngramLearner implements Learner {
     const logp = new Float32Array(n * K);
     getBackend().logSoftmax(z.data, n, K, logp);
     const nll = new Float32Array(n);
-    for (let r = 0; r < n; r++) nll[r] = -logp[r * K + batch.y[r]!]!;
-    this.surprise.observe(nll);
     const o = this.options;
+    for (let r = 0; r < n; r++) {
+      nll[r] = -logp[r * K + batch.y[r]!]!;
+      if (nll[r]! > o.admitNll) this.surprisingSinceSleep++;
+    }
+    this.seenSinceSleep += n;
+    this.surprise.observe(nll);
     const recon = o.admitRecon > 0 ? this.reconstructionError(hidden, batch) : null;
     if (recon !== null) this.reconSurprise.observe(recon);
     for (let r = 0; r < n; r++) {
@@ -181,19 +194,19 @@ export class EngramLearner implements Learner {
       });
       return;
     }
-    this.finishSleep(runSleep(job), job.stm.n);
+    this.finishSleep(runSleep(job), job);
   }
 
   /**
    * Consolidate in a worker thread. Until it resolves, `predict` answers from the old θ_S and the fast path,
    * and `observe` holds what arrives; then the new θ_S is swapped in at once and the held batches are learned.
    */
-  sleepAsync(job: SleepJob = this.sleepJob()): Promise<void> {
+  sleepAsync(job: PlannedSleep = this.sleepJob()): Promise<void> {
     if (this.inFlight !== null) return this.inFlight;
     this.worker ??= new SleepWorker();
     this.inFlight = this.worker.run(job).then((outcome) => {
       this.inFlight = null;
-      this.finishSleep(outcome, job.stm.n);
+      this.finishSleep(outcome, job);
       const held = this.held.splice(0);
       for (const b of held) this.observe(b);
     }, (err: unknown) => {
@@ -208,8 +221,16 @@ export class EngramLearner implements Learner {
     return this.inFlight;
   }
 
-  private sleepJob(): SleepJob {
+  private sleepJob(): PlannedSleep {
     const o = this.options;
+    const share = this.seenSinceSleep === 0 ? 0 : this.surprisingSinceSleep / this.seenSinceSleep;
+    // A learning episode begins: the last quiet θ_S before it (caught up with everything before) dreams until
+    // the next one, as BI-R's copy of the model at the end of a context does, found here by surprise alone.
+    const promote = o.dreamerRefresh === 'episode' && share >= o.episodeRate && this.quietModel !== null;
+    if (promote) {
+      this.dreamer = this.quietModel;
+      this.quietModel = null;
+    }
     const stm = this.memory.contents();
     const wakeLogits = noGrad(() => {
       const h = this.model.features(Tensor.from(stm.x, [stm.n, this.setup.inputSize]));
@@ -225,11 +246,12 @@ export class EngramLearner implements Learner {
     return {
       vae: this.model.config, params: this.model.parameters().map((p) => p.data.slice()), gateMasks: this.model.gateMasks,
       optState: this.optState, bases: this.bases, stm, wakeLogits, known: this.known, rng: this.rng.getState(), settings,
-      dreamer: this.options.dreamerEvery > 1 ? this.dreamer : null,
+      dreamer: o.dreamerRefresh === 'episode' || o.dreamerEvery > 1 ? this.dreamer : null,
+      surprisingShare: share, dreamerRefreshed: promote,
     };
   }
 
-  private finishSleep(out: SleepOutcome, samples: number): void {
+  private finishSleep(out: SleepOutcome, job: PlannedSleep): void {
     this.model.parameters().forEach((p, i) => p.data.set(out.params[i]!));
     this.optState = out.optState;
     this.bases = out.bases;
@@ -239,10 +261,20 @@ export class EngramLearner implements Learner {
     this.memory.clear();
     this.fast.reset();
     this.sinceSleep = 0;
-    this.sleeps.push({ batch: this.batches, samples, iterations: out.iterations, loss: out.loss });
-    if (this.options.dreamerEvery > 1 && this.sleeps.length % this.options.dreamerEvery === 0) {
-      this.dreamer = { params: out.params.map((p) => p.slice()), known: [...out.known] };
+    this.seenSinceSleep = 0;
+    this.surprisingSinceSleep = 0;
+    const o = this.options;
+    const snapshot = (): Snapshot => ({ params: out.params.map((p) => p.slice()), known: [...out.known] });
+    let refreshed = job.dreamerRefreshed;
+    if (o.dreamerRefresh === 'episode' && job.surprisingShare < o.quietRate) this.quietModel = snapshot();
+    if (o.dreamerRefresh === 'schedule' && o.dreamerEvery > 1 && (this.sleeps.length + 1) % o.dreamerEvery === 0) {
+      this.dreamer = snapshot();
+      refreshed = true;
     }
+    this.sleeps.push({
+      batch: this.batches, samples: job.stm.n, iterations: out.iterations, loss: out.loss,
+      surprisingShare: job.surprisingShare, dreamerRefreshed: refreshed,
+    });
   }
 
   /** The stream has ended: consolidate what is left, so that no raw sample outlives the run. */
@@ -278,7 +310,7 @@ export class EngramLearner implements Learner {
     return {
       surprise: this.surprise.series.map((p) => [p.batch, p.nll, p.z]),
       reconstructionSurprise: this.reconSurprise.series.map((p) => [p.batch, p.nll, p.z]),
-      sleeps: this.sleeps.map((s) => [s.batch, s.samples, s.iterations, s.loss]),
+      sleeps: this.sleeps.map((s) => [s.batch, s.samples, s.iterations, s.loss, s.surprisingShare, s.dreamerRefreshed ? 1 : 0]),
     };
   }
 
@@ -293,14 +325,17 @@ export class EngramLearner implements Learner {
         gateMasks: this.model.gateMasks,
         bases: this.bases,
         known: Float32Array.from(this.known),
-        dreamer: this.dreamer === null ? {} : { params: this.dreamer.params, known: Float32Array.from(this.dreamer.known) },
+        dreamer: snapshotState(this.dreamer),
+        quietModel: snapshotState(this.quietModel),
         wakeKnown: this.wakeKnown.getState(),
         memory: this.memory.getState(),
         fast: this.fast.getState(),
         surprise: this.surprise.getState(),
         reconSurprise: this.reconSurprise.getState(),
-        sleeps: new Float32Array(this.sleeps.flatMap((s) => [s.batch, s.samples, s.iterations, s.loss])),
-        counters: new Float32Array([this.batches, this.sinceSleep, this.optState === null ? 0 : 1]),
+        sleeps: new Float32Array(this.sleeps.flatMap((s) => [s.batch, s.samples, s.iterations, s.loss, s.surprisingShare, s.dreamerRefreshed ? 1 : 0])),
+        counters: new Float32Array([
+          this.batches, this.sinceSleep, this.optState === null ? 0 : 1, this.seenSinceSleep, this.surprisingSinceSleep,
+        ]),
         consolidated: Float32Array.from(this.consolidated),
       },
     };
@@ -312,10 +347,11 @@ export class EngramLearner implements Learner {
     const e = state.extra as {
       gateMasks: Float32Array[]; bases: Float32Array[]; known: Float32Array; wakeKnown: { classes: Float32Array; contexts: Float32Array };
       memory: State; fast: State; surprise: State; reconSurprise: State; sleeps: Float32Array; counters: Float32Array;
-      dreamer: { params?: Float32Array[]; known?: Float32Array }; consolidated: Float32Array;
+      dreamer: SnapshotState; quietModel: SnapshotState; consolidated: Float32Array;
     };
     this.consolidated.set(e.consolidated);
-    this.dreamer = e.dreamer.params === undefined ? null : { params: e.dreamer.params.map((p) => p.slice()), known: Array.from(e.dreamer.known!) };
+    this.dreamer = snapshotFrom(e.dreamer);
+    this.quietModel = snapshotFrom(e.quietModel);
     this.model.gateMasks.forEach((m, i) => m.set(e.gateMasks[i]!));
     this.bases = e.bases.map((b) => b.slice());
     this.known = Array.from(e.known);
@@ -325,12 +361,17 @@ export class EngramLearner implements Learner {
     this.surprise.setState(e.surprise);
     this.reconSurprise.setState(e.reconSurprise);
     this.sleeps.length = 0;
-    for (let i = 0; i + 3 < e.sleeps.length; i += 4) {
-      this.sleeps.push({ batch: e.sleeps[i]!, samples: e.sleeps[i + 1]!, iterations: e.sleeps[i + 2]!, loss: e.sleeps[i + 3]! });
+    for (let i = 0; i + 5 < e.sleeps.length; i += 6) {
+      this.sleeps.push({
+        batch: e.sleeps[i]!, samples: e.sleeps[i + 1]!, iterations: e.sleeps[i + 2]!, loss: e.sleeps[i + 3]!,
+        surprisingShare: e.sleeps[i + 4]!, dreamerRefreshed: e.sleeps[i + 5] === 1,
+      });
     }
-    const [batches, sinceSleep, hasOpt] = Array.from(e.counters);
+    const [batches, sinceSleep, hasOpt, seen, surprising] = Array.from(e.counters);
     this.batches = batches!;
     this.sinceSleep = sinceSleep!;
+    this.seenSinceSleep = seen!;
+    this.surprisingSinceSleep = surprising!;
     this.optState = hasOpt === 1 ? state.optimizer : null;
   }
 
@@ -340,6 +381,25 @@ export class EngramLearner implements Learner {
     await this.worker?.close();
     this.worker = null;
   }
+}
+
+/** A sleep's job with what the record of it needs: the wake's surprising share, and whether a dreamer was promoted. */
+type PlannedSleep = SleepJob & { surprisingShare: number; dreamerRefreshed: boolean };
+
+/** A frozen copy of θ_S with the classes it had consolidated. */
+interface Snapshot {
+  params: Float32Array[];
+  known: number[];
+}
+
+type SnapshotState = { params?: Float32Array[]; known?: Float32Array };
+
+function snapshotState(s: Snapshot | null): SnapshotState {
+  return s === null ? {} : { params: s.params, known: Float32Array.from(s.known) };
+}
+
+function snapshotFrom(s: SnapshotState): Snapshot | null {
+  return s.params === undefined || s.known === undefined ? null : { params: s.params.map((p) => p.slice()), known: Array.from(s.known) };
 }
 
 function copyBatch(b: Batch): Batch {

@@ -43,9 +43,16 @@ export const engramOptionsSchema = z.object({
   /** Share of decoder units each class gate switches off (BI-R's dg_prop; 0 = no gates). */
   gateProportion: z.number().min(0).max(0.99).optional(),
   /**
-   * Sleeps between refreshes of the dreamer (the frozen copy of θ_S that generates and labels dreams): a teacher
-   * refreshed at every short sleep lets small losses compound; 1 = dream from θ_S as each sleep starts.
+   * When the dreamer (the frozen copy of θ_S that generates and labels dreams) is refreshed. A teacher refreshed
+   * at every short sleep lets small losses compound, so it is kept frozen between refreshes:
+   * - `episode`: when a learning episode begins (a wake whose share of surprising samples reaches
+   *   `episodeRate`), θ_S as it was after the last quiet wake (share below `quietRate`) becomes the dreamer: a
+   *   model that had caught up with everything before the episode;
+   * - `schedule`: every `dreamerEvery` sleeps (1 = dream from θ_S as each sleep starts).
    */
+  dreamerRefresh: z.enum(['episode', 'schedule']).default('episode'),
+  quietRate: z.number().min(0).max(1).default(0.01),
+  episodeRate: z.number().min(0).max(1).default(0.05),
   dreamerEvery: z.number().int().positive().default(40),
   /** Dreams: replay of old knowledge from the slow model's own generative pathway. */
   dreams: z.boolean().default(true),

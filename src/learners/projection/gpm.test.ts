@@ -6,7 +6,9 @@ import { getBackend } from '../../kernels/index.js';
 import type { Batch } from '../../protocols/types.js';
 import { ClassifierLearner } from '../classifier.js';
 import type { LearnerSetup } from '../learner.js';
+import { createLearner } from '../registry.js';
 import { GpmLearner } from './gpm.js';
+import { GpmOptionError, parseGpmOptions } from './options.js';
 
 getBackend().setThreads(1);
 
@@ -136,6 +138,66 @@ test('thresholds: 0.95 for the first layer, 0.99 for the others, with an optiona
   for (const b of contextBatches(rng, 4, 10)) inc.observe(b);
   inc.onBoundary(1);
   assert.ok(k1 < 4 && inc.basisSizes()[0] === k1 + 4, `bases ${k1} then ${inc.basisSizes()[0]}`);
+});
+
+test('gpm options (--set): parsed and validated, one per layer or one for all; errors name the option', () => {
+  assert.deepEqual(parseGpmOptions({}, 3), {});
+  assert.deepEqual(parseGpmOptions({ thresholds: '0.97, 0.99,0.995' }, 3), { thresholds: [0.97, 0.99, 0.995] });
+  // `--set thresholds=0.98` arrives as a number: every layer's.
+  assert.deepEqual(parseGpmOptions({ thresholds: 0.98 }, 3), { thresholds: [0.98, 0.98, 0.98] });
+  assert.deepEqual(
+    parseGpmOptions({ thresholdIncrement: 0.003, samples: 100, consolidateEvery: 50 }, 3),
+    { thresholdIncrement: 0.003, samples: 100, consolidateEvery: 50 },
+  );
+  const fails = (input: Record<string, unknown>, message: RegExp): void => {
+    assert.throws(() => parseGpmOptions(input, 3), (e: unknown) => {
+      assert.ok(e instanceof GpmOptionError);
+      assert.equal(e.code, 'E_OPTION');
+      assert.match(e.message, message);
+      assert.ok(!e.message.includes('\n'), `not one line: ${e.message}`);
+      return true;
+    });
+  };
+  fails({ thresholds: '0.97,1.2,0.99' }, /^gpm option thresholds: each threshold must lie in \(0, 1\], got "0\.97,1\.2,0\.99"$/);
+  fails({ thresholds: 0 }, /^gpm option thresholds: each threshold must lie in \(0, 1\]/);
+  fails({ thresholds: '0.97,,0.99' }, /^gpm option thresholds: /);
+  fails({ thresholds: 'high' }, /^gpm option thresholds: /);
+  fails({ thresholds: '0.97,0.99' }, /^gpm option thresholds: 2 values for 3 linear layers/);
+  fails({ thresholdIncrement: -0.1 }, /^gpm option thresholdIncrement: /);
+  fails({ samples: 2.5 }, /^gpm option samples: /);
+  fails({ consolidateEvery: 0 }, /^gpm option consolidateEvery: /);
+  fails({ threshold1: 0.97 }, /^gpm option threshold1: .*threshold1/);
+});
+
+test('--set options reach the learner through the registry; a higher threshold keeps at least as many directions', () => {
+  const asGpm = (l: unknown): GpmLearner => {
+    assert.ok(l instanceof GpmLearner);
+    return l;
+  };
+  const defaults = asGpm(createLearner('gpm', setup()));
+  assert.deepEqual(defaults.thresholds, [0.95, 0.99, 0.99]);
+  assert.equal(defaults.thresholdIncrement, 0);
+  assert.equal(defaults.samples, 300);
+  const set = asGpm(createLearner('gpm', setup({
+    methodOptions: { thresholds: '0.97,0.98,0.99', thresholdIncrement: 0.01, samples: 8, consolidateEvery: 7 },
+  })));
+  assert.deepEqual(set.thresholds, [0.97, 0.98, 0.99]);
+  assert.equal(set.thresholdIncrement, 0.01);
+  assert.equal(set.samples, 8);
+  assert.equal(set.consolidateEvery, 7);
+  assert.throws(() => createLearner('gpm', setup({ methodOptions: { nonsense: 1 } })), /gpm option nonsense/);
+  // Same seed, same data: only the thresholds differ, so the bases differ only in how many directions they keep.
+  const sizes = (thresholds: string): number[] => {
+    const rng = new Rng(17);
+    const gpm = asGpm(createLearner('gpm', setup({ methodOptions: { thresholds, samples: 40 } })));
+    for (const b of contextBatches(rng, 6, 10)) gpm.observe(b);
+    gpm.onBoundary(0);
+    return gpm.basisSizes();
+  };
+  const low = sizes('0.5,0.5,0.5');
+  const high = sizes('0.999,0.999,0.999');
+  assert.ok(high.every((k, l) => k >= low[l]!), `bases ${low} vs ${high}`);
+  assert.ok(high[0]! > low[0]!, `first layer: ${low[0]} vs ${high[0]}`);
 });
 
 test('on permuted MNIST inputs are standardised like the reference (MNIST mean and sd), elsewhere not', () => {

@@ -25,7 +25,7 @@
 
 namespace {
 
-constexpr int32_t kAbiVersion = 2;
+constexpr int32_t kAbiVersion = 3;
 constexpr int kImplBuiltin = 0;
 constexpr int kImplOpenblas = 1;
 
@@ -69,6 +69,22 @@ struct Call {
       return fail_type(i, "a Float32Array");
     }
     *data = static_cast<float*>(ptr);
+    return true;
+  }
+  // A Float32Array, or null / undefined (*data = nullptr, *len = 0).
+  bool f32_or_null(std::size_t i, float** data, std::size_t* len) {
+    napi_valuetype t;
+    if (i < argc && napi_typeof(env, argv[i], &t) == napi_ok && (t == napi_null || t == napi_undefined)) {
+      *data = nullptr;
+      *len = 0;
+      return true;
+    }
+    if (!f32(i, data, len)) {
+      // Replace f32's message: null is allowed here.
+      napi_value e;
+      napi_get_and_clear_last_exception(env, &e);
+      return fail_type(i, "a Float32Array or null");
+    }
     return true;
   }
   bool i32(std::size_t i, int32_t** data, std::size_t* len) {
@@ -249,11 +265,22 @@ void set_string(napi_env env, napi_value obj, const char* key, const char* value
   napi_set_named_property(env, obj, key, v);
 }
 
-// info(): { builtinKernel, openmp, processors, openblasCore, openblasConfig }
+// The compiler that built the addon, e.g. "gcc 12.2.0" (whether the synapse kernels avoid fused multiply-adds
+// depends on it: see kernels.cc).
+#if defined(__clang__)
+constexpr const char* kCompiler = "clang " __clang_version__;
+#elif defined(__GNUC__)
+constexpr const char* kCompiler = "gcc " __VERSION__;
+#else
+constexpr const char* kCompiler = "unknown";
+#endif
+
+// info(): { builtinKernel, compiler, openmp, processors, openblasCore, openblasConfig }
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value obj;
   napi_create_object(env, &obj);
   set_string(env, obj, "builtinKernel", engram::sgemm_builtin_kernel());
+  set_string(env, obj, "compiler", kCompiler);
   napi_value b;
 #ifdef _OPENMP
   napi_get_boolean(env, true, &b);
@@ -472,6 +499,40 @@ napi_value AdamDirection(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// pathIntegralAdvance(theta, prev, prevGrad, omega, lastChange, grad | null, step, rtol, atol, pending)
+napi_value PathIntegralAdvance(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!begin(env, info, "pathIntegralAdvance", &c)) return nullptr;
+  float *theta, *prev, *prev_grad, *omega, *last_change, *grad;
+  std::size_t n, np, npg, nw, nlc, ng;
+  double step, rtol, atol;
+  bool pending;
+  if (!c.f32(0, &theta, &n) || !c.f32(1, &prev, &np) || !c.f32(2, &prev_grad, &npg) || !c.f32(3, &omega, &nw) ||
+      !c.f32(4, &last_change, &nlc) || !c.f32_or_null(5, &grad, &ng) || !c.num(6, &step) || !c.num(7, &rtol) ||
+      !c.num(8, &atol) || !c.boolean(9, &pending) || !c.need("prevParams", np, n) ||
+      !c.need("prevGrads", npg, n) || !c.need("pathIntegral", nw, n) || !c.need("lastChange", nlc, n) ||
+      (grad != nullptr && !c.need("grad", ng, n))) {
+    return nullptr;
+  }
+  engram::path_integral_advance(theta, prev, prev_grad, omega, last_change, grad, n, step, rtol, atol, pending,
+                                threads());
+  return nullptr;
+}
+
+// viscousScale(u, importance, c)
+napi_value ViscousScale(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!begin(env, info, "viscousScale", &c)) return nullptr;
+  float *u, *importance;
+  std::size_t nu, ni;
+  double coef;
+  if (!c.f32(0, &u, &nu) || !c.f32(1, &importance, &ni) || !c.num(2, &coef) || !c.need("importance", ni, nu)) {
+    return nullptr;
+  }
+  engram::viscous_scale(u, importance, coef, nu, threads());
+  return nullptr;
+}
+
 struct Export {
   const char* name;
   napi_callback fn;
@@ -498,6 +559,8 @@ NAPI_MODULE_INIT() {
       {"softCrossEntropy", SoftCrossEntropy},
       {"sigmoidBce", SigmoidBce},
       {"adamDirection", AdamDirection},
+      {"pathIntegralAdvance", PathIntegralAdvance},
+      {"viscousScale", ViscousScale},
   };
   for (const Export& e : kExports) {
     napi_value fn;

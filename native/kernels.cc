@@ -26,6 +26,11 @@
 //   sumColumns (400 columns)      32768: 5.0 / 4.2     65536: 8.1 / 5.9     131072: 19.7 / 11.4
 //   adam       8192: 9.8 / 8.0    16384: 18.4 / 12.4   32768: 34.5 / 21.2   313600: 352 / 187
 //   tanh       4096: 4.2 / 4.1     8192: 8.3 / 6.2     16384: 18.0 / 11.4
+//   pathIntegralAdvance (pending, with g)   16384: 12.3 / 12.3   32768: 23.6 / 29.9   313600: 314 / 328
+//   viscousScale                            16384: 12.8 / 12.4   32768: 24.2 / 29.7   313600: 233 / 243
+// (The two synapse rows were measured while two other training runs kept both cores busy, so a second thread
+// could not gain there; their minimum follows the rule above: one thread takes ~12 us on 16384 elements.
+// viscousScale is bound by its double division, ~0.75 ns per element; pathIntegralAdvance by memory.)
 // Inside a training step (MLP 784-400-400-10, batch 128, 2 threads) the light kernels on 128x400 = 51200
 // elements got slower when split (sumColumns 14 -> 28 us per step, relu 16 -> 24: their inputs sit in the
 // caller's core's cache), hence 32768 per thread; gelu and its derivative on 128x400 gained ~60 us per step.
@@ -34,6 +39,12 @@
 #endif
 #ifndef ENGRAM_EW_MIN_PER_THREAD_ADAM
 #define ENGRAM_EW_MIN_PER_THREAD_ADAM 16384  // adamDirection: 3 reads, 3 writes, a division and a square root
+#endif
+#ifndef ENGRAM_EW_MIN_PER_THREAD_PATH
+#define ENGRAM_EW_MIN_PER_THREAD_PATH 16384  // pathIntegralAdvance: up to 6 reads and 4 writes, in double
+#endif
+#ifndef ENGRAM_EW_MIN_PER_THREAD_VISCOUS
+#define ENGRAM_EW_MIN_PER_THREAD_VISCOUS 16384  // viscousScale: 2 reads, 1 write, a double division
 #endif
 #ifndef ENGRAM_EW_MIN_PER_THREAD_HEAVY
 #define ENGRAM_EW_MIN_PER_THREAD_HEAVY 8192  // exp, log, tanh, sigmoid, gelu and gelu's derivative
@@ -45,6 +56,8 @@ namespace {
 constexpr std::size_t kMinLight = ENGRAM_EW_MIN_PER_THREAD_LIGHT;
 constexpr std::size_t kMinAdam = ENGRAM_EW_MIN_PER_THREAD_ADAM;
 constexpr std::size_t kMinHeavy = ENGRAM_EW_MIN_PER_THREAD_HEAVY;
+constexpr std::size_t kMinPath = ENGRAM_EW_MIN_PER_THREAD_PATH;
+constexpr std::size_t kMinViscous = ENGRAM_EW_MIN_PER_THREAD_VISCOUS;
 
 // Ranges handed to threads start at multiples of this many elements: a multiple of the vector width (every
 // element but the global tail goes through the same full-vector code whatever the split, so results do not
@@ -460,5 +473,91 @@ void adam_direction(const float* g, float* m, float* v, double beta1, double bet
     }
   });
 }
+
+// The synapse kernels promise the reference's exact double arithmetic, where every product is rounded before
+// the sum that uses it: they are compiled without contraction into fused multiply-adds, which binding.gyp's
+// -ffp-contract=fast would form even inside vectorised loops. GCC honours this; Clang's -ffp-contract=fast
+// ignores `#pragma clang fp contract(off)`, so a Clang build may round omega's update and the viscous
+// denominator once instead of twice (at most one float ulp from the reference). info().compiler tells the
+// tests which to expect.
+// no-trapping-math lets GCC compute viscousScale's division in every lane and select, instead of a branch that
+// does not vectorise (FP exceptions are masked anyway; no value changes).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=off", "no-trapping-math")
+#endif
+
+namespace {
+
+// prev <- theta and prev_grad <- grad (zeros when grad is null) on [0, n): the whole step when none is pending.
+void record_previous(const float* theta, float* prev, float* prev_grad, const float* grad, std::size_t n) {
+  std::memcpy(prev, theta, n * sizeof(float));
+  if (grad == nullptr) {
+    std::memset(prev_grad, 0, n * sizeof(float));
+  } else if (grad != prev_grad) {
+    std::memcpy(prev_grad, grad, n * sizeof(float));
+  }
+}
+
+// The pending step on [0, n), fused with record_previous so that each element is read and written once. The
+// reference's double operations in its order, then one rounding to float: the results match it bit for bit
+// (FTZ/DAZ aside) and do not depend on where a thread's range starts. |d| > tol is the reference's
+// d > tol || d < -tol (the same for any tol; NaN is never significant).
+template <bool kHasGrad>
+void integrate_and_record(const float* theta, float* prev, float* prev_grad, float* omega, float* last_change,
+                          const float* grad, std::size_t n, double rtol, double atol, float step) {
+#pragma omp simd
+  for (std::size_t i = 0; i < n; ++i) {
+    const float t = theta[i];
+    const double before = static_cast<double>(prev[i]);
+    const double d = static_cast<double>(t) - before;
+    omega[i] = static_cast<float>(static_cast<double>(omega[i]) - static_cast<double>(prev_grad[i]) * d);
+    const double tol = rtol * std::fabs(before) + atol;
+    last_change[i] = std::fabs(d) > tol ? step : last_change[i];
+    prev[i] = t;
+    prev_grad[i] = kHasGrad ? grad[i] : 0.0f;
+  }
+}
+
+// u[i] /= 1 + c * importance[i] where importance[i] > 0; other lanes divide by 1 but keep u as it was.
+void viscous_range(float* u, const float* importance, double c, std::size_t n) {
+#pragma omp simd
+  for (std::size_t i = 0; i < n; ++i) {
+    const float o = importance[i];
+    const bool scale = o > 0.0f;
+    const double denominator = scale ? 1.0 + c * static_cast<double>(o) : 1.0;
+    const float scaled = static_cast<float>(static_cast<double>(u[i]) / denominator);
+    u[i] = scale ? scaled : u[i];
+  }
+}
+
+}  // namespace
+
+void path_integral_advance(const float* theta, float* prev, float* prev_grad, float* omega, float* last_change,
+                           const float* grad, std::size_t n, double step, double rtol, double atol, bool pending,
+                           int nthreads) {
+  const float stepf = static_cast<float>(step);  // rounded as the reference's store into a Float32Array does
+  parallel_elements(n, kMinPath, nthreads, [&](std::size_t lo, std::size_t hi) {
+    const float* g = grad == nullptr ? nullptr : grad + lo;
+    if (pending && g != nullptr) {
+      integrate_and_record<true>(theta + lo, prev + lo, prev_grad + lo, omega + lo, last_change + lo, g, hi - lo,
+                                 rtol, atol, stepf);
+    } else if (pending) {
+      integrate_and_record<false>(theta + lo, prev + lo, prev_grad + lo, omega + lo, last_change + lo, g, hi - lo,
+                                  rtol, atol, stepf);
+    } else {
+      record_previous(theta + lo, prev + lo, prev_grad + lo, g, hi - lo);
+    }
+  });
+}
+
+void viscous_scale(float* u, const float* importance, double c, std::size_t n, int nthreads) {
+  parallel_elements(n, kMinViscous, nthreads,
+                    [&](std::size_t lo, std::size_t hi) { viscous_range(u + lo, importance + lo, c, hi - lo); });
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
 
 }  // namespace engram

@@ -37,5 +37,13 @@ double soft_cross_entropy(const float* x, const float* targets, std::size_t rows
 double sigmoid_bce(const float* z, const float* x, std::size_t n, double scale, float* grad);
 void adam_direction(const float* g, float* m, float* v, double beta1, double beta2, double eps, double step,
                     float* out, std::size_t n, int nthreads);
+// Synaptic Intelligence's online path-integral step over n elements, in place (see pathIntegralAdvance in
+// src/kernels/backend.ts). grad may be null (prev_grad becomes zeros). The arrays must not overlap, except that
+// grad may be prev_grad itself.
+void path_integral_advance(const float* theta, float* prev, float* prev_grad, float* omega, float* last_change,
+                           const float* grad, std::size_t n, double step, double rtol, double atol, bool pending,
+                           int nthreads);
+// u[i] /= 1 + c * importance[i] where importance[i] > 0, in place.
+void viscous_scale(float* u, const float* importance, double c, std::size_t n, int nthreads);
 
 }  // namespace engram

@@ -7,11 +7,14 @@ import { Command } from 'commander';
 import { backward, crossEntropy, Rng, Tensor, zeroGrad } from '../core/index.js';
 import { loadNativeBackend, nativeHasOpenblas, nativeLoadError, setBackend, type Backend } from '../kernels/index.js';
 import { Mlp } from '../nn/index.js';
-import { adam, applyUpdates } from '../optim/index.js';
+import {
+  adam, applyUpdates, onlineImportance, scaleByAdam, scaleByLearningRate, viscosity, withImportance,
+} from '../optim/index.js';
 
 /**
  * `npm run bench -- --json FILE`: GEMM GFLOP/s of both native GEMMs on 1 and 2 threads, and samples/s of a
- * full MLP train step (784-400-400-10, batch 128, Adam) for Engram and, in the same run, PyTorch on the CPU.
+ * full MLP train step (784-400-400-10, batch 128, Adam) for Engram and, in the same run, PyTorch on the CPU,
+ * and ms per update of Engram's synapse optimiser (SI importance, Adam, viscosity) on ~1.08 M parameters.
  * Each figure is the best of several short windows, since these machines are shared and noisy.
  */
 
@@ -73,6 +76,51 @@ function mlpStepSamplesPerSecond(b: Backend, threads: number, seconds: number, b
     }
     return (n * batch) / ((performance.now() - t0) / 1000);
   }, (s) => s);
+}
+
+/** The parameter tensors of Engram's networks (~1.08 M parameters), as its sleep updates them. */
+const SYNAPSE_SHAPES: number[][] = [
+  [784, 400], [400], [400, 400], [400], [400, 10], [10], [400, 100], [100], [400, 100], [100], [100, 400], [400],
+  [400, 400], [400], [400, 784], [784],
+];
+
+/**
+ * ms per update of withImportance(onlineImportance, scaleByAdam, viscosity, scaleByLearningRate) on
+ * SYNAPSE_SHAPES (the update alone; applying it is not timed), with Ω > 0 as after a consolidation.
+ */
+function synapseUpdateMs(b: Backend, threads: number, seconds: number): number {
+  setBackend(b);
+  b.setThreads(threads);
+  const rng = new Rng(2);
+  const sizes = SYNAPSE_SHAPES.map((s) => s.reduce((a, x) => a * x, 1));
+  const params = sizes.map((n) => Float32Array.from({ length: n }, () => (rng.uniform() - 0.5) * 0.1));
+  const grads = sizes.map((n) => Float32Array.from({ length: n }, () => (rng.uniform() - 0.5) * 0.01));
+  const buffers = sizes.map((n) => new Float32Array(n));
+  const opt = withImportance(onlineImportance({ xi: 0.1 }), scaleByAdam(), viscosity({ c: 0.1 }), scaleByLearningRate(1e-3));
+  let state = opt.init(params);
+  const step = (): number => {
+    buffers.forEach((x, i) => x.set(grads[i]!));
+    const t0 = performance.now();
+    const [u, s] = opt.update(buffers, state, params);
+    const ms = performance.now() - t0;
+    state = s;
+    applyUpdates(params, u);
+    return ms;
+  };
+  for (let i = 0; i < 10; i++) step();
+  state = opt.consolidate(state, params);
+  for (let i = 0; i < 5; i++) step();
+  // The lowest mean over three windows (bestOf keeps the highest score).
+  return -bestOf(3, () => {
+    let n = 0;
+    let total = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < (seconds * 1000) / 3) {
+      total += step();
+      n++;
+    }
+    return -total / n;
+  }, (ms) => ms);
 }
 
 const PY = '/usr/bin/python3';
@@ -178,6 +226,10 @@ function main(): void {
   const ratio = torchBest === null ? null : engramBest / torchBest;
   console.log(`  best engram / best torch: ${ratio === null ? 'n/a (no torch)' : ratio.toFixed(2) + '×'}`);
 
+  const synapseUpdate = [1, 2].map((t) => ({ threads: t, ms: synapseUpdateMs(stepBackend, t, opts.seconds) }));
+  console.log('\nSynapse optimiser update (SI importance, Adam, viscosity), 1.08 M parameters (ms)');
+  for (const r of synapseUpdate) console.log(`  ${r.threads} thread(s): ${r.ms.toFixed(2)}`);
+
   const result = {
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version },
     gemm,
@@ -190,6 +242,7 @@ function main(): void {
       torchVersion: torch?.torch ?? null,
       blas: stepBackend.blas,
     },
+    synapseUpdate,
   };
   if (opts.json !== undefined) {
     const tmp = join(dirname(opts.json), `.${basename(opts.json)}.${process.pid}.tmp`);

@@ -30,6 +30,17 @@ export interface AdamHyper {
   step: number;
 }
 
+/** The scalars of {@link Backend.pathIntegralAdvance}. */
+export interface PathIntegralHyper {
+  /** Index of the update being recorded: written to `lastChange` where the pending change is significant. */
+  step: number;
+  /** A change d is significant when |d| > rtol·|prev| + atol. */
+  rtol: number;
+  atol: number;
+  /** Whether `prev` / `prevGrad` hold a step whose change is not yet integrated into ω. */
+  pending: boolean;
+}
+
 export interface Backend {
   readonly name: 'portable' | 'native';
   readonly blas: BlasKind;
@@ -111,4 +122,22 @@ export interface Backend {
    * The learning rate and sign are applied by later transformations. `out` may alias `g`.
    */
   adamDirection(g: Float32Array, m: Float32Array, v: Float32Array, h: AdamHyper, out: Float32Array): void;
+
+  /**
+   * Synaptic Intelligence's online path-integral step, in place over n = theta.length elements (the other arrays
+   * have at least n; only their first n are touched). When `h.pending`, for every j: d = θ_j − prev_j;
+   * ω_j ← ω_j − prevGrad_j·d; lastChange_j ← h.step where |d| > rtol·|prev_j| + atol (NaN is never
+   * significant). Then, pending or not: prev ← θ, prevGrad ← g (zeros when g is null). Arithmetic in double,
+   * stored in float32. The arrays must not overlap, except that g may be prevGrad itself.
+   */
+  pathIntegralAdvance(
+    theta: Float32Array, prev: Float32Array, prevGrad: Float32Array, omega: Float32Array, lastChange: Float32Array,
+    g: Float32Array | null, h: PathIntegralHyper,
+  ): void;
+
+  /**
+   * Viscous scaling, in place over n = u.length elements: u_j ← u_j / (1 + c·Ω_j) where Ω_j > 0, u_j unchanged
+   * elsewhere (Ω ≤ 0 or NaN). Arithmetic in double, stored in float32.
+   */
+  viscousScale(u: Float32Array, importance: Float32Array, c: number): void;
 }

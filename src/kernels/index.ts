@@ -2,7 +2,9 @@ import type { Backend } from './backend.js';
 import { loadNativeBackend, nativeLoadError } from './native.js';
 import { portableBackend } from './portable.js';
 
-export type { Activation, AdamHyper, Backend, BinaryMap, BlasKind, UnaryMap } from './backend.js';
+export type {
+  Activation, AdamHyper, Backend, BinaryMap, BlasKind, PathIntegralHyper, UnaryMap,
+} from './backend.js';
 export { portableBackend } from './portable.js';
 export { loadNativeBackend, nativeHasOpenblas, nativeLoadError } from './native.js';
 

@@ -109,6 +109,7 @@ test('native addon loads and reports its GEMMs', { skip }, () => {
   assert.equal(nativeLoadError(), null);
   const info = must(nativeInfo());
   assert.match(info.builtinKernel, /^(avx512|avx2|generic) \d+x\d+$/);
+  assert.match(info.compiler, /^(gcc|clang|unknown)/);
   assert.equal(info.openblasCore !== null, nativeHasOpenblas());
   assert.equal(loadNativeBackend({ gemm: 'builtin' }), b, 'backends are cached');
   if (!nativeHasOpenblas()) assert.equal(loadNativeBackend({ gemm: 'openblas' }), null);
@@ -586,6 +587,162 @@ test('adamDirection agrees with the reference (moments in place, out may alias g
       assertClose(alias, out, `adam out=g n=${n}`, { rtol: 0 });
     }
   }
+});
+
+// ------------------------------------------------------------------------------------------------------------
+// Synapse kernels. Both compute in double and round once to float32, like the reference, so a GCC build must
+// agree exactly (rtol 0): the only allowed difference is the flushing of subnormals (results are compared with
+// the reference's, flushed). A Clang build may fuse multiply-adds (native/kernels.cc): ω and the viscous u then
+// differ by one double rounding of prevGrad·d or c·Ω, at most one float ulp (plus 2⁻⁵³·|prevGrad·d| for ω).
+// Sizes go above 2 × the per-thread minimum (16384, native/kernels.cc), and every case runs with 1, 2 and 3
+// threads.
+
+const SYNAPSE_SIZES = [1, 15, 17, 4099, 65_539, 100_003];
+const fusedSynapse = !(nativeInfo()?.compiler.startsWith('gcc') ?? true);
+const FUSED_TOLERANCE = fusedSynapse ? { rtol: 2 ** -23, atol: 2e-15 } : { rtol: 0 };
+
+/** Runs `body` with 1, 2 and 3 native threads, restoring the count after. */
+function withThreadCounts(b: Backend, body: (threads: number) => void): void {
+  const before = b.getThreads();
+  try {
+    for (const threads of [1, 2, 3]) {
+      b.setThreads(threads);
+      body(threads);
+    }
+  } finally {
+    b.setThreads(before);
+  }
+}
+
+interface PathCase {
+  theta: Float32Array; prev: Float32Array; prevGrad: Float32Array; omega: Float32Array; lastChange: Float32Array;
+  g: Float32Array;
+}
+
+/** Random SI state with a mix of tiny, large, exactly-at-tolerance and special changes. */
+function pathCase(n: number, seed: number, rtol: number, atol: number): PathCase {
+  const r = rng(seed);
+  const prev = randomView(n, r, -2, 2, 1);
+  const theta = view(n, 2);
+  const prevGrad = randomView(n, r, -3, 3, 3);
+  const omega = randomView(n, r, -1, 1, 4);
+  for (let j = 0; j < n; j++) {
+    const k = j % 4;
+    // no change, a tiny one, a large one, one of about the tolerance
+    const d = k === 0 ? 0 : k === 1 ? (r() - 0.5) * 1e-6 : k === 2 ? (r() - 0.5) * 0.1 : (r() - 0.5) * 4e-3;
+    theta[j] = prev[j]! + d;
+  }
+  // ω ≈ prevGrad·d with d of ~50 significant bits (a small prev, a large change): prevGrad·d is inexact in double
+  // and the update cancels, so rounding the product first (as the reference does) or not (a fused multiply-add)
+  // shows in the float result for several percent of these.
+  for (let j = 2; j < n; j += 8) {
+    prev[j] = (r() - 0.5) * 1e-7;
+    theta[j] = r() - 0.5;
+    omega[j] = prevGrad[j]! * (theta[j]! - prev[j]!);
+  }
+  // |d| exactly at the tolerance (not significant: the rule is strict), and just above it.
+  if (n > 9 && rtol === 0.5 && atol === 0.25) {
+    prev[5] = 1; theta[5] = 1.75;
+    prev[6] = -1; theta[6] = -1.75;
+    prev[7] = 1; theta[7] = 1.75000012;
+  }
+  if (n > 12) {
+    theta[9] = Number.NaN;
+    theta[11] = Infinity;
+    prev[12] = -Infinity;
+  }
+  return {
+    theta, prev, prevGrad, omega,
+    lastChange: Float32Array.from({ length: n }, () => Math.floor(r() * 50)),
+    g: randomView(n, r, -3, 3, 5),
+  };
+}
+
+test('pathIntegralAdvance agrees exactly with the reference (pending or not, g or none, 1-3 threads)', { skip }, () => {
+  const b = must(builtin);
+  withThreadCounts(b, (threads) => {
+    for (const n of SYNAPSE_SIZES) {
+      for (const [rtol, atol] of [[1e-3, 1e-6], [0.5, 0.25], [0, 0]] as const) {
+        const c = pathCase(n, n * 7 + threads, rtol, atol);
+        for (const pending of [true, false]) {
+          for (const withGrad of [true, false]) {
+            const h = { step: 16_777_217, rtol, atol, pending }; // not a float32: stored rounded, like the reference
+            const label = `pathIntegralAdvance n=${n} rtol=${rtol} pending=${pending} g=${withGrad} threads=${threads}`;
+            const want = [c.prev, c.prevGrad, c.omega, c.lastChange].map((x) => Float32Array.from(x));
+            ref.pathIntegralAdvance(c.theta, want[0]!, want[1]!, want[2]!, want[3]!, withGrad ? c.g : null, h);
+            const got = [c.prev, c.prevGrad, c.omega, c.lastChange].map((x, k) => copyView(x, 1 + k));
+            b.pathIntegralAdvance(c.theta, got[0]!, got[1]!, got[2]!, got[3]!, withGrad ? c.g : null, h);
+            ['prev', 'prevGrad', 'omega', 'lastChange'].forEach((name, k) => {
+              assertSentinels(got[k]!, `${label} ${name}`);
+              assertClose(got[k]!, flush(want[k]!), `${label} ${name}`, name === 'omega' ? FUSED_TOLERANCE : { rtol: 0 });
+            });
+            if (n > 9 && rtol === 0.5 && pending) {
+              assert.deepEqual([...got[3]!.subarray(5, 8)], [c.lastChange[5], c.lastChange[6], 16_777_216], `${label}: strict tolerance`);
+            }
+          }
+        }
+      }
+    }
+  });
+});
+
+test('pathIntegralAdvance: g may be prevGrad itself; only the first theta.length elements are touched', { skip }, () => {
+  const b = must(builtin);
+  const c = pathCase(4099, 3, 1e-3, 1e-6);
+  const h = { step: 9, rtol: 1e-3, atol: 1e-6, pending: true };
+  const want = [c.prev, c.prevGrad, c.omega, c.lastChange].map((x) => Float32Array.from(x));
+  ref.pathIntegralAdvance(c.theta, want[0]!, want[1]!, want[2]!, want[3]!, want[1]!, h);
+  const got = [c.prev, c.prevGrad, c.omega, c.lastChange].map((x) => copyView(x));
+  b.pathIntegralAdvance(c.theta, got[0]!, got[1]!, got[2]!, got[3]!, got[1]!, h);
+  got.forEach((x, k) => assertClose(x, want[k]!, `aliased g, array ${k}`, k === 2 ? FUSED_TOLERANCE : { rtol: 0 }));
+  // Longer state arrays: the tail stays as it was.
+  const longer = [c.prev, c.prevGrad, c.omega, c.lastChange].map((x) => Float32Array.of(...x, 7, 8));
+  b.pathIntegralAdvance(c.theta, longer[0]!, longer[1]!, longer[2]!, longer[3]!, null, h);
+  for (const x of longer) assert.deepEqual([...x.subarray(4099)], [7, 8]);
+});
+
+test('viscousScale agrees exactly with the reference (Ω ≤ 0, NaN and ±Infinity left alone or handled alike)', { skip }, () => {
+  const b = must(builtin);
+  withThreadCounts(b, (threads) => {
+    for (const n of SYNAPSE_SIZES) {
+      const r = rng(n + 31 * threads);
+      const u0 = randomView(n, r, -1e-2, 1e-2);
+      const omega = view(n, 2);
+      for (let j = 0; j < n; j++) {
+        // Negative, zero, small and large importance (SI's Ω can be negative).
+        const k = j % 4;
+        omega[j] = k === 0 ? -r() * 5 : k === 1 ? 0 : k === 2 ? r() * 1e-3 : r() * 1e4;
+      }
+      [Number.NaN, Infinity, -Infinity, -0, 1e30].forEach((v, k) => {
+        if (k * 3 + 1 < n) omega[k * 3 + 1] = v;
+      });
+      if (n > 20) u0[20] = Number.NaN;
+      for (const c of [0, 0.1, 1.7, 1e6]) {
+        const want = Float32Array.from(u0);
+        ref.viscousScale(want, omega, c);
+        const got = copyView(u0);
+        b.viscousScale(got, omega, c);
+        const label = `viscousScale n=${n} c=${c} threads=${threads}`;
+        assertSentinels(got, label);
+        // Ω = 1e30 with c = 1e6 gives subnormal results: flushed to zero natively.
+        assertClose(got, flush(want), label, FUSED_TOLERANCE);
+      }
+    }
+  });
+});
+
+test('synapse kernels reject bad arguments instead of touching memory', { skip }, () => {
+  const b = must(builtin);
+  const f = (n: number): Float32Array => new Float32Array(n);
+  const h = { step: 1, rtol: 1e-3, atol: 1e-6, pending: true };
+  assert.throws(() => b.pathIntegralAdvance(f(8), f(7), f(8), f(8), f(8), null, h), RangeError);
+  assert.throws(() => b.pathIntegralAdvance(f(8), f(8), f(8), f(8), f(7), f(8), h), RangeError);
+  assert.throws(() => b.pathIntegralAdvance(f(8), f(8), f(8), f(8), f(8), f(7), h), RangeError);
+  assert.throws(
+    () => b.pathIntegralAdvance(f(8), f(8), f(8), f(8), f(8), new Float64Array(8) as unknown as Float32Array, h),
+    /Float32Array or null/,
+  );
+  assert.throws(() => b.viscousScale(f(8), f(7), 1), RangeError);
 });
 
 // ------------------------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import type { Activation, Backend, BinaryMap, UnaryMap } from './backend.js';
  */
 
 /** Must equal kAbiVersion in native/addon.cc. */
-const ABI_VERSION = 2;
+const ABI_VERSION = 3;
 
 /** What native/addon.cc exports. Op codes follow the enums in native/kernels.h. */
 interface NativeAddon {
@@ -49,11 +49,22 @@ interface NativeAddon {
     g: Float32Array, m: Float32Array, v: Float32Array, beta1: number, beta2: number, eps: number, step: number,
     out: Float32Array,
   ): void;
+  pathIntegralAdvance(
+    theta: Float32Array, prev: Float32Array, prevGrad: Float32Array, omega: Float32Array, lastChange: Float32Array,
+    g: Float32Array | null, step: number, rtol: number, atol: number, pending: boolean,
+  ): void;
+  viscousScale(u: Float32Array, importance: Float32Array, c: number): void;
 }
 
 interface NativeAddonInfo {
   /** The builtin GEMM's micro-kernel, e.g. "avx512 8x48" (ISA, rows x columns of C per register tile). */
   readonly builtinKernel: string;
+  /**
+   * The compiler that built the addon, e.g. "gcc 12.2.0". A GCC build's synapse kernels (pathIntegralAdvance,
+   * viscousScale) match the portable backend bit for bit; a Clang build may fuse a multiply-add in them
+   * (results within one float ulp).
+   */
+  readonly compiler: string;
   /** Whether the addon was compiled with OpenMP (threads); false means every kernel runs on one thread. */
   readonly openmp: boolean;
   /** Processors OpenMP sees. */
@@ -73,7 +84,7 @@ export interface NativeInfo extends NativeAddonInfo {
 const ADDON_FUNCTIONS = [
   'gemm', 'hasOpenblas', 'setThreads', 'getThreads', 'info', 'unary', 'binary', 'activationBackward', 'axpby',
   'addRowVector', 'sumColumns', 'sum', 'logSoftmax', 'softmaxCrossEntropy', 'softCrossEntropy', 'sigmoidBce',
-  'adamDirection',
+  'adamDirection', 'pathIntegralAdvance', 'viscousScale',
 ] as const satisfies readonly (keyof NativeAddon)[];
 
 const IMPL_BUILTIN = 0;
@@ -215,6 +226,12 @@ function makeBackend(addon: NativeAddon, blas: 'openblas' | 'builtin'): Backend 
     },
     adamDirection(g, m, v, h, out): void {
       addon.adamDirection(g, m, v, h.beta1, h.beta2, h.eps, h.step, out);
+    },
+    pathIntegralAdvance(theta, prev, prevGrad, omega, lastChange, g, h): void {
+      addon.pathIntegralAdvance(theta, prev, prevGrad, omega, lastChange, g, h.step, h.rtol, h.atol, h.pending);
+    },
+    viscousScale(u, importance, c): void {
+      addon.viscousScale(u, importance, c);
     },
   };
   return Object.freeze(backend);

@@ -1,4 +1,4 @@
-import type { Activation, AdamHyper, Backend, BinaryMap, UnaryMap } from './backend.js';
+import type { Activation, AdamHyper, Backend, BinaryMap, PathIntegralHyper, UnaryMap } from './backend.js';
 
 /**
  * Pure-TypeScript backend: the reference that defines every kernel's meaning, and the fallback where the
@@ -228,4 +228,34 @@ export const portableBackend: Backend = {
       out[i] = mi / bc1 / (Math.sqrt(vi / bc2) + eps);
     }
   },
+
+  pathIntegralAdvance(theta, prev, prevGrad, omega, lastChange, g, h: PathIntegralHyper) {
+    const n = theta.length;
+    if (h.pending) integratePath(theta, prev, prevGrad, omega, lastChange, h);
+    prev.set(theta);
+    if (g === null) prevGrad.fill(0, 0, n);
+    else prevGrad.set(g.length === n ? g : g.subarray(0, n));
+  },
+
+  viscousScale(u, importance, c) {
+    for (let j = 0; j < u.length; j++) {
+      const o = importance[j]!;
+      if (o > 0) u[j] = u[j]! / (1 + c * o);
+    }
+  },
 };
+
+/** ω −= prevGrad·(θ − prev) and the significant-change marks of {@link Backend.pathIntegralAdvance}. */
+function integratePath(
+  theta: Float32Array, prev: Float32Array, prevGrad: Float32Array, omega: Float32Array, lastChange: Float32Array,
+  h: PathIntegralHyper,
+): void {
+  const { step, rtol, atol } = h;
+  for (let j = 0; j < theta.length; j++) {
+    const before = prev[j]!;
+    const d = theta[j]! - before;
+    omega[j] = omega[j]! - prevGrad[j]! * d;
+    const tol = rtol * (before < 0 ? -before : before) + atol;
+    if (d > tol || d < -tol) lastChange[j] = step;
+  }
+}

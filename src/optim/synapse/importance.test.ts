@@ -1,6 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { portableBackend, setBackend } from '../../kernels/index.js';
+import { loadNativeBackend, portableBackend, setBackend, type Backend } from '../../kernels/index.js';
+import { nativeInfo } from '../../kernels/native.js';
 import { applyUpdates, chain, isStateRecord, scaleByAdam, scaleByLearningRate, type State } from '../transform.js';
 import { withImportance } from './compose.js';
 import {
@@ -177,4 +178,46 @@ test('options are validated', () => {
   assert.throws(() => onlineImportance({ xi: 0.1, consolidateEvery: 2.5 }), /consolidateEvery/);
   assert.throws(() => viscosity({ c: -1 }), /viscosity c/);
   assert.throws(() => metaplastic({ m: Number.NaN }), /metaplastic m/);
+});
+
+test('the native backend gives the same importance and viscous updates as the portable one, bit for bit', (t) => {
+  const native = loadNativeBackend();
+  if (native === null) {
+    t.skip('native addon unavailable');
+    return;
+  }
+  if (!(nativeInfo()?.compiler.startsWith('gcc') ?? false)) {
+    // Such a build may fuse a multiply-add (one float ulp); src/kernels/native.test.ts checks it with a tolerance.
+    t.skip('bit-for-bit agreement is promised for GCC builds of the addon only');
+    return;
+  }
+  // Tensors above the native kernels' per-thread minimum too; updates applied in plain JS so that only the
+  // synapse kernels differ between the runs.
+  const sizes = [3, 401, 40_001];
+  const run = (backend: Backend): { updates: Float32Array[][]; state: unknown } => {
+    setBackend(backend);
+    try {
+      const opt = withImportance(onlineImportance({ xi: 0.1, consolidateEvery: 3 }), viscosity({ c: 2 }));
+      const params = sizes.map((n, i) => Float32Array.from({ length: n }, (_, j) => Math.sin(j * 0.37 + i)));
+      let state = opt.init(params);
+      const updates: Float32Array[][] = [];
+      for (let k = 0; k < 8; k++) {
+        const grads = params.map((p, i) => Float32Array.from(p, (x, j) => 0.1 * Math.cos(x * 3 + j + k + i) - 0.01 * x));
+        const [u, s] = opt.update(grads, state, params);
+        state = s;
+        updates.push(u.map((x) => Float32Array.from(x)));
+        params.forEach((p, i) => {
+          for (let j = 0; j < p.length; j++) p[j] = p[j]! - 0.05 * u[i]![j]!;
+        });
+        if (k === 4) state = opt.consolidate(state, params);
+      }
+      return { updates, state: toJson(state) };
+    } finally {
+      setBackend(portableBackend);
+    }
+  };
+  const a = run(portableBackend);
+  const b = run(native);
+  assert.deepEqual(b.updates, a.updates);
+  assert.deepEqual(b.state, a.state);
 });

@@ -1,3 +1,4 @@
+import { getBackend } from '../../kernels/index.js';
 import { isStateRecord, type GradientTransformation, type State } from '../transform.js';
 
 /**
@@ -95,25 +96,13 @@ export function onlineImportance(opts: OnlineImportanceOptions): ImportanceSourc
   /** Integrate the pending step (if any) and record θ, g as the new "previous" values, in place. */
   const advance = (s: Mutable<ImportanceState>, params: readonly Float32Array[], grads: readonly Float32Array[] | null): void => {
     const pending = s.pending === 1;
-    const step = s.step;
-    // Two loops rather than a branch per element: this runs over every parameter at every step.
+    const b = getBackend();
+    const h = { step: s.step, rtol, atol, pending };
+    // One fused pass per tensor (the backend's kernel): this runs over every parameter at every step.
     for (let i = 0; i < params.length; i++) {
-      const th = params[i]!, pp = s.prevParams[i]!, pg = s.prevGrads[i]!, w = s.pathIntegral[i]!, lc = s.lastChange[i]!;
-      const n = th.length;
-      if (pending) {
-        for (let j = 0; j < n; j++) {
-          const t = th[j]!;
-          const before = pp[j]!;
-          const d = t - before;
-          w[j] = w[j]! - pg[j]! * d;
-          const tol = rtol * (before < 0 ? -before : before) + atol;
-          if (d > tol || d < -tol) lc[j] = step;
-        }
-      }
-      pp.set(th);
-      const g = grads?.[i];
-      if (g === undefined) pg.fill(0);
-      else pg.set(g);
+      b.pathIntegralAdvance(
+        params[i]!, s.prevParams[i]!, s.prevGrads[i]!, s.pathIntegral[i]!, s.lastChange[i]!, grads?.[i] ?? null, h,
+      );
     }
     if (pending) s.integrated += 1;
     s.pending = grads === null ? 0 : 1;

@@ -1,3 +1,4 @@
+import { getBackend } from '../../kernels/index.js';
 import type { SynapseTransformation } from './compose.js';
 
 export interface ViscosityOptions {
@@ -22,13 +23,8 @@ export function viscosity(opts: ViscosityOptions): SynapseTransformation<Record<
   return {
     init: () => ({}),
     update(updates, state, _params, synapses) {
-      for (let i = 0; i < updates.length; i++) {
-        const u = updates[i]!, om = synapses.importance[i]!;
-        for (let j = 0; j < u.length; j++) {
-          const o = om[j]!;
-          if (o > 0) u[j] = u[j]! / (1 + c * o);
-        }
-      }
+      const b = getBackend();
+      for (let i = 0; i < updates.length; i++) b.viscousScale(updates[i]!, synapses.importance[i]!, c);
       return [updates, state];
     },
   };

@@ -325,12 +325,13 @@ const OPS: { [K in OpName]: OpDef<OpAttrs[K]> } = {
       const gz = needs[0] ? f32(n * d) : null;
       const gm = needs[1] ? f32(k * d) : null;
       const gl = needs[2] ? f32(k * d) : null;
+      const inv = inverseVariances(lv);
       for (let r = 0; r < n; r++) {
         for (let m = 0; m < k; m++) {
           const p = resp![r * k + m]! * g;
           if (p === 0) continue;
           for (let j = 0; j < d; j++) {
-            const iv = Math.exp(-lv[m * d + j]!);
+            const iv = inv[m * d + j]!;
             const diff = zd[r * d + j]! - md[m * d + j]!;
             // d log N / dz = −(z−μ)/σ², d/dμ = (z−μ)/σ², d/dlogvar = ½((z−μ)²/σ² − 1)
             if (gz !== null) gz[r * d + j] = gz[r * d + j]! - p * diff * iv;
@@ -422,11 +423,19 @@ const LOG_2PI = Math.log(2 * Math.PI);
  * Σ_r log Σ_k w[r,k] N(z_r; μ_k, σ_k²) and the responsibilities ρ[r,k] = w N_k / Σ_k' w N_k' (log-sum-exp, so
  * that distant modes do not underflow). Modes with weight 0 are skipped.
  */
+/** exp(−logvar) per mode and dimension, computed once rather than once per row (the same doubles). */
+function inverseVariances(logvars: Float32Array): Float64Array {
+  const inv = new Float64Array(logvars.length);
+  for (let i = 0; i < logvars.length; i++) inv[i] = Math.exp(-logvars[i]!);
+  return inv;
+}
+
 function mixtureResponsibilities(
   z: Float32Array, means: Float32Array, logvars: Float32Array, weights: Float32Array, n: number, k: number, d: number,
 ): { logDensity: number; resp: Float32Array } {
   const resp = f32(n * k);
   const a = new Float64Array(k);
+  const inv = inverseVariances(logvars);
   let total = 0;
   for (let r = 0; r < n; r++) {
     let max = -Infinity;
@@ -440,7 +449,7 @@ function mixtureResponsibilities(
       for (let j = 0; j < d; j++) {
         const lv = logvars[m * d + j]!;
         const diff = z[r * d + j]! - means[m * d + j]!;
-        s += LOG_2PI + lv + diff * diff * Math.exp(-lv);
+        s += LOG_2PI + lv + diff * diff * inv[m * d + j]!;
       }
       a[m] = Math.log(w) - 0.5 * s;
       if (a[m]! > max) max = a[m]!;

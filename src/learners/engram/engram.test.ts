@@ -77,6 +77,8 @@ test('sleep weighting: effective classes of a memory, and iterations per sleep',
   assert.ok(effectiveClasses(mostlyNew) < 2.3);
   assert.equal(sleepIterations(500, { epochs: 8, batch: 128 }), 32);
   assert.equal(sleepIterations(3, { epochs: 8, batch: 128 }), 1);
+  assert.equal(sleepIterations(500, { epochs: 8, batch: 128, maxIterations: 5 }), 5, "the pace cap");
+  assert.equal(sleepIterations(500, { epochs: 8, batch: 128, maxIterations: 0 }), 32, "0: no cap");
 });
 
 test('projectOff: a projected update leaves the layer unchanged on inputs inside the basis', () => {

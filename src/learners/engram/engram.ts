@@ -70,6 +70,11 @@ export class EngramLearner implements Learner {
   /** Wake samples since the last sleep, and how many of them θ_S found surprising. */
   private seenSinceSleep = 0;
   private surprisingSinceSleep = 0;
+  /**
+   * The surprising share of the last few wake batches (a moving average, rate 0.1 per batch): a burst of new
+   * data just before a sleep is diluted in the share over a long wake, not in this.
+   */
+  private recentSurprising = 0;
   private readonly classHeads: number[][];
   /** Batches that arrived during an asynchronous sleep, learned when it ends. */
   private readonly held: Batch[] = [];
@@ -131,11 +136,14 @@ export class EngramLearner implements Learner {
     getBackend().logSoftmax(z.data, n, K, logp);
     const nll = new Float32Array(n);
     const o = this.options;
+    let surprising = 0;
     for (let r = 0; r < n; r++) {
       nll[r] = -logp[r * K + batch.y[r]!]!;
-      if (nll[r]! > o.admitNll) this.surprisingSinceSleep++;
+      if (nll[r]! > o.admitNll) surprising++;
     }
+    this.surprisingSinceSleep += surprising;
     this.seenSinceSleep += n;
+    this.recentSurprising += RECENT_RATE * (surprising / n - this.recentSurprising);
     this.surprise.observe(nll);
     const recon = o.admitRecon > 0 ? this.reconstructionError(hidden, batch) : null;
     if (recon !== null) this.reconSurprise.observe(recon);
@@ -226,7 +234,8 @@ export class EngramLearner implements Learner {
     const share = this.seenSinceSleep === 0 ? 0 : this.surprisingSinceSleep / this.seenSinceSleep;
     // A learning episode begins: the last quiet θ_S before it (caught up with everything before) dreams until
     // the next one, as BI-R's copy of the model at the end of a context does, found here by surprise alone.
-    const promote = o.dreamerRefresh === 'episode' && share >= o.episodeRate && this.quietModel !== null;
+    const surprise = Math.max(share, this.recentSurprising);
+    const promote = o.dreamerRefresh === 'episode' && surprise >= o.episodeRate && this.quietModel !== null;
     if (promote) {
       this.dreamer = this.quietModel;
       this.quietModel = null;
@@ -238,7 +247,7 @@ export class EngramLearner implements Learner {
     });
     const settings: SleepSettings = {
       scenario: this.setup.scenario, numOutputs: this.setup.numOutputs, classHeads: this.classHeads,
-      batch: o.sleepBatch, epochs: o.sleepEpochs, dreamBatch: o.dreamBatch, lr: o.lr, temperature: o.temperature,
+      batch: o.sleepBatch, epochs: o.sleepEpochs, maxIterations: Math.ceil(o.sleepPace * this.sinceSleep), dreamBatch: o.dreamBatch, lr: o.lr, temperature: o.temperature,
       fastDistill: o.fastDistill, dreams: o.dreams, viscosity: o.viscosity, metaplastic: o.metaplastic, xi: o.xi,
       projection: o.projection, projectionThreshold: o.projectionThreshold, projectionDreams: o.projectionDreams,
       updateBases: (this.sleeps.length + 1) % o.projectEvery === 0,
@@ -247,7 +256,7 @@ export class EngramLearner implements Learner {
       vae: this.model.config, params: this.model.parameters().map((p) => p.data.slice()), gateMasks: this.model.gateMasks,
       optState: this.optState, bases: this.bases, stm, wakeLogits, known: this.known, rng: this.rng.getState(), settings,
       dreamer: o.dreamerRefresh === 'episode' || o.dreamerEvery > 1 ? this.dreamer : null,
-      surprisingShare: share, dreamerRefreshed: promote,
+      surprisingShare: share, dreamerRefreshed: promote, quiet: surprise < o.quietRate,
     };
   }
 
@@ -266,7 +275,7 @@ export class EngramLearner implements Learner {
     const o = this.options;
     const snapshot = (): Snapshot => ({ params: out.params.map((p) => p.slice()), known: [...out.known] });
     let refreshed = job.dreamerRefreshed;
-    if (o.dreamerRefresh === 'episode' && job.surprisingShare < o.quietRate) this.quietModel = snapshot();
+    if (o.dreamerRefresh === 'episode' && job.quiet) this.quietModel = snapshot();
     if (o.dreamerRefresh === 'schedule' && o.dreamerEvery > 1 && (this.sleeps.length + 1) % o.dreamerEvery === 0) {
       this.dreamer = snapshot();
       refreshed = true;
@@ -335,6 +344,7 @@ export class EngramLearner implements Learner {
         sleeps: new Float32Array(this.sleeps.flatMap((s) => [s.batch, s.samples, s.iterations, s.loss, s.surprisingShare, s.dreamerRefreshed ? 1 : 0])),
         counters: new Float32Array([
           this.batches, this.sinceSleep, this.optState === null ? 0 : 1, this.seenSinceSleep, this.surprisingSinceSleep,
+          this.recentSurprising,
         ]),
         consolidated: Float32Array.from(this.consolidated),
       },
@@ -367,11 +377,12 @@ export class EngramLearner implements Learner {
         surprisingShare: e.sleeps[i + 4]!, dreamerRefreshed: e.sleeps[i + 5] === 1,
       });
     }
-    const [batches, sinceSleep, hasOpt, seen, surprising] = Array.from(e.counters);
+    const [batches, sinceSleep, hasOpt, seen, surprising, recent] = Array.from(e.counters);
     this.batches = batches!;
     this.sinceSleep = sinceSleep!;
     this.seenSinceSleep = seen!;
     this.surprisingSinceSleep = surprising!;
+    this.recentSurprising = recent!;
     this.optState = hasOpt === 1 ? state.optimizer : null;
   }
 
@@ -384,7 +395,10 @@ export class EngramLearner implements Learner {
 }
 
 /** A sleep's job with what the record of it needs: the wake's surprising share, and whether a dreamer was promoted. */
-type PlannedSleep = SleepJob & { surprisingShare: number; dreamerRefreshed: boolean };
+type PlannedSleep = SleepJob & { surprisingShare: number; dreamerRefreshed: boolean; quiet: boolean };
+
+/** Weight of each wake batch in the recent surprising share (about the last ten batches). */
+const RECENT_RATE = 0.1;
 
 /** A frozen copy of θ_S with the classes it had consolidated. */
 interface Snapshot {

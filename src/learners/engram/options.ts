@@ -28,7 +28,13 @@ export const engramOptionsSchema = z.object({
   /** Sleep when the memory is full, or after this many wake batches with anything in it (a schedule). */
   sleepEvery: z.number().int().min(1).default(1000),
   /** Passes over the short-term memory per sleep (iterations = ⌈epochs·|STM| / batch⌉, at least 1). */
-  sleepEpochs: z.number().positive().default(16),
+  sleepEpochs: z.number().positive().default(24),
+  /**
+   * At most this many sleep iterations per wake batch since the last sleep (0 = no cap): when new data fill the
+   * memory within a few batches, a sleep of many passes over so few samples over-learns them at the expense of
+   * the old classes; capped, consolidation keeps pace with the stream instead.
+   */
+  sleepPace: z.number().min(0).default(0),
   /** Rows per sleep iteration drawn from the short-term memory, and dreams per iteration. */
   sleepBatch: z.number().int().positive().default(128),
   dreamBatch: z.number().int().positive().default(128),
@@ -45,9 +51,9 @@ export const engramOptionsSchema = z.object({
   /**
    * When the dreamer (the frozen copy of θ_S that generates and labels dreams) is refreshed. A teacher refreshed
    * at every short sleep lets small losses compound, so it is kept frozen between refreshes:
-   * - `episode`: when a learning episode begins (a wake whose share of surprising samples reaches
-   *   `episodeRate`), θ_S as it was after the last quiet wake (share below `quietRate`) becomes the dreamer: a
-   *   model that had caught up with everything before the episode;
+   * - `episode`: when a learning episode begins (the share of surprising samples over the wake, or over its
+   *   last few batches, reaches `episodeRate`), θ_S as it was after the last quiet sleep (both shares below
+   *   `quietRate`) becomes the dreamer: a model that had caught up with everything before the episode;
    * - `schedule`: every `dreamerEvery` sleeps (1 = dream from θ_S as each sleep starts).
    */
   dreamerRefresh: z.enum(['episode', 'schedule']).default('episode'),

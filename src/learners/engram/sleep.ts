@@ -20,6 +20,8 @@ export interface SleepSettings {
   /** Rows drawn from the short-term memory per iteration, and passes over it. */
   batch: number;
   epochs: number;
+  /** At most this many iterations (the pace cap: wake batches since the last sleep × `sleepPace`); 0 = no cap. */
+  maxIterations: number;
   dreamBatch: number;
   lr: number;
   temperature: number;
@@ -67,9 +69,10 @@ export interface SleepOutcome {
   loss: number;
 }
 
-/** Iterations a sleep runs: ⌈epochs·|STM| / batch⌉, at least one. */
-export function sleepIterations(n: number, s: Pick<SleepSettings, 'epochs' | 'batch'>): number {
-  return Math.max(1, Math.ceil((s.epochs * n) / s.batch));
+/** Iterations a sleep runs: ⌈epochs·|STM| / batch⌉, at most `maxIterations` (when set), at least one. */
+export function sleepIterations(n: number, s: Pick<SleepSettings, 'epochs' | 'batch'> & { maxIterations?: number }): number {
+  const full = Math.ceil((s.epochs * n) / s.batch);
+  return Math.max(1, s.maxIterations !== undefined && s.maxIterations > 0 ? Math.min(full, s.maxIterations) : full);
 }
 
 /**

@@ -1,20 +1,19 @@
 #!/usr/bin/env bash
 # Reproduces the Engram figures in docs/ENGRAM.md with `engram compare` (one run at a time, so that wall times
 # mean something on a 2-core machine). Each block can be run on its own:
-#   bash scripts/engram-results.sh [class-task-free|class-boundaries|task|domain|permuted|ablation|all] [OUTDIR]
+#   bash scripts/engram-results.sh [class-task-free|class-boundaries|task|domain|permuted|ablation|stability|all] [OUTDIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
 out=${2:-docs/results/engram}
 engram() { node dist/cli/main.js "$@"; }
 if [[ $what == class-task-free || $what == all ]]; then
-  # projection=false is the default; explicit because the committed results were run with it spelled out.
   engram compare --protocol split-mnist --scenario class --stream task-free --seeds 1,2,3 --resume \
-    --out-dir "$out/split-class-task-free" --methods engram --set projection=false
+    --out-dir "$out/split-class-task-free" --methods engram
 fi
 if [[ $what == class-boundaries || $what == all ]]; then
-  engram compare --protocol split-mnist --scenario class --stream boundaries --seeds 1 --resume \
-    --out-dir "$out/split-class-boundaries" --methods engram --set projection=false
+  engram compare --protocol split-mnist --scenario class --stream boundaries --seeds 1,2,3 --resume \
+    --out-dir "$out/split-class-boundaries" --methods engram
 fi
 if [[ $what == task || $what == all ]]; then
   engram compare --protocol split-mnist --scenario task --stream task-free --seeds 1 --resume \
@@ -30,10 +29,16 @@ if [[ $what == permuted || $what == all ]]; then
 fi
 if [[ $what == ablation || $what == all ]]; then
   # One mechanism changed at a time, class-IL task-free Split MNIST. metaplastic is off by default; serve only
-  # changes predictions between sleeps, not the final accuracy (the last sleep resets the fast path).
+  # changes predictions between sleeps (the online curve, so the stability gap), not the final accuracy.
   E=(engram compare --protocol split-mnist --scenario class --stream task-free --resume --methods engram)
-  "${E[@]}" --seeds 1,2,3 --out-dir "$out/ablation/projection-true" --set projection=true
+  "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/projection-true" --set projection=true
   "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/viscosity-0" --set viscosity=0
-  # Run while projection was on by default: dreams off, projection on.
-  "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/dreams-false" --set dreams=false --set projection=true
+  "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/dreams-false" --set dreams=false
+  "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/dreamer-schedule" --set dreamerRefresh=schedule
+  "${E[@]}" --seeds 1 --out-dir "$out/ablation/serve-slow" --set serve=slow
+fi
+if [[ $what == stability || $what == all ]]; then
+  # The peer for the stability gap on the same task-free stream.
+  engram compare --protocol split-mnist --scenario class --stream task-free --seeds 1 --resume \
+    --out-dir "$out/stability" --methods dgr-distill
 fi

@@ -419,10 +419,6 @@ const OPS: { [K in OpName]: OpDef<OpAttrs[K]> } = {
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
-/**
- * Σ_r log Σ_k w[r,k] N(z_r; μ_k, σ_k²) and the responsibilities ρ[r,k] = w N_k / Σ_k' w N_k' (log-sum-exp, so
- * that distant modes do not underflow). Modes with weight 0 are skipped.
- */
 /** exp(−logvar) per mode and dimension, computed once rather than once per row (the same doubles). */
 function inverseVariances(logvars: Float32Array): Float64Array {
   const inv = new Float64Array(logvars.length);
@@ -430,6 +426,10 @@ function inverseVariances(logvars: Float32Array): Float64Array {
   return inv;
 }
 
+/**
+ * Σ_r log Σ_k w[r,k] N(z_r; μ_k, σ_k²) and the responsibilities ρ[r,k] = w N_k / Σ_k' w N_k' (log-sum-exp, so
+ * that distant modes do not underflow). Modes with weight 0 are skipped.
+ */
 function mixtureResponsibilities(
   z: Float32Array, means: Float32Array, logvars: Float32Array, weights: Float32Array, n: number, k: number, d: number,
 ): { logDensity: number; resp: Float32Array } {

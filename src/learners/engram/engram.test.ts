@@ -154,13 +154,16 @@ test('dreamer: when an episode begins, the last quiet θ_S before it becomes the
   assert.deepEqual(series.map((r) => r[5]), l.sleeps.map((s) => (s.dreamerRefreshed ? 1 : 0)));
 });
 
-test('state: a saved and restored learner predicts and continues identically', () => {
+for (const dreamerRefresh of ['schedule', 'episode']) test(`state (${dreamerRefresh} dreamer): a saved and restored learner predicts and continues identically`, () => {
   const rng = new Rng(9);
-  // Projection on, so that the saved state holds dream bases too.
-  const opts = { ...small, dreamerRefresh: 'schedule', dreamerEvery: 2, stmCapacity: 16, projection: true };
+  // Projection on, so that the saved state holds dream bases too; the episode policy's thresholds are set so
+  // that this short stream has quiet sleeps (a candidate dreamer) and surprise counters mid-wake.
+  const opts = { ...small, dreamerRefresh, dreamerEvery: 2, stmCapacity: 16, projection: true, admitRate: 0.2, quietRate: 0.3, episodeRate: 0.5 };
   const a = new EngramLearner(setup(), opts);
-  for (let k = 0; k < 12; k++) a.observe(batch(0, rng));
+  for (let k = 0; k < (dreamerRefresh === 'episode' ? 40 : 12); k++) a.observe(batch(0, rng));
   assert.ok(a.sleeps.length >= 2, 'the saved state holds a dreamer snapshot');
+  const extra = a.getState().extra as { dreamer: { params?: unknown }; quietModel: { params?: unknown } };
+  assert.ok((dreamerRefresh === 'schedule' ? extra.dreamer : extra.quietModel).params !== undefined, 'a snapshot to restore');
   assert.ok((a.getState().extra as { bases: Float32Array[] }).bases.some((b) => b.length > 0), 'and dream bases');
   const b = new EngramLearner(setup(), opts);
   b.setState(structuredClone(a.getState()));

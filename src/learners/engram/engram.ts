@@ -319,7 +319,7 @@ export class EngramLearner implements Learner {
     return {
       surprise: this.surprise.series.map((p) => [p.batch, p.nll, p.z]),
       reconstructionSurprise: this.reconSurprise.series.map((p) => [p.batch, p.nll, p.z]),
-      sleeps: this.sleeps.map((s) => [s.batch, s.samples, s.iterations, s.loss, s.surprisingShare, s.dreamerRefreshed ? 1 : 0]),
+      sleeps: this.sleeps.map(sleepRow),
     };
   }
 
@@ -341,7 +341,7 @@ export class EngramLearner implements Learner {
         fast: this.fast.getState(),
         surprise: this.surprise.getState(),
         reconSurprise: this.reconSurprise.getState(),
-        sleeps: new Float32Array(this.sleeps.flatMap((s) => [s.batch, s.samples, s.iterations, s.loss, s.surprisingShare, s.dreamerRefreshed ? 1 : 0])),
+        sleeps: new Float32Array(this.sleeps.flatMap(sleepRow)),
         counters: new Float32Array([
           this.batches, this.sinceSleep, this.optState === null ? 0 : 1, this.seenSinceSleep, this.surprisingSinceSleep,
           this.recentSurprising,
@@ -399,6 +399,11 @@ type PlannedSleep = SleepJob & { surprisingShare: number; dreamerRefreshed: bool
 
 /** Weight of each wake batch in the recent surprising share (about the last ten batches). */
 const RECENT_RATE = 0.1;
+
+/** A sleep as one row of numbers: the result's `series.sleeps` and the saved state use the same layout. */
+function sleepRow(s: SleepRecord): number[] {
+  return [s.batch, s.samples, s.iterations, s.loss, s.surprisingShare, s.dreamerRefreshed ? 1 : 0];
+}
 
 /** A frozen copy of θ_S with the classes it had consolidated. */
 interface Snapshot {

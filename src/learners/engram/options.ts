@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { optionIssueMessage } from '../option-issue.js';
 
 /**
  * Everything the Engram learner can be told, validated at the boundary (`--set key=value` on the CLI). Each
@@ -89,11 +90,7 @@ export type EngramOptionsInput = z.input<typeof engramOptionsSchema>;
 /** Validated options with defaults; a bad value is a one-line error naming the option. */
 export function parseEngramOptions(input: Record<string, unknown>): EngramOptions {
   const r = engramOptionsSchema.safeParse(input);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    const key = issue.path.join('.') || (issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '');
-    throw new EngramOptionError(`engram option ${key}: ${issue.message}`);
-  }
+  if (!r.success) throw new EngramOptionError(optionIssueMessage('engram', r.error));
   return r.data;
 }
 

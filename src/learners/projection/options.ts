@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { optionIssueMessage } from '../option-issue.js';
 import type { GpmOptions } from './gpm.js';
 
 /** A threshold list as `--set` hands it over: one number (every layer) or "0.97,0.99,0.99" (one per layer). */
@@ -32,11 +33,7 @@ export type GpmOptionsInput = z.input<typeof gpmOptionsSchema>;
  */
 export function parseGpmOptions(input: Record<string, unknown>, layers: number): GpmOptions {
   const r = gpmOptionsSchema.safeParse(input);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    const key = issue.path.length > 0 ? String(issue.path[0]) : issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '';
-    throw new GpmOptionError(`gpm option ${key}: ${issue.message}`);
-  }
+  if (!r.success) throw new GpmOptionError(optionIssueMessage('gpm', r.error));
   const { thresholds, thresholdIncrement, samples, consolidateEvery } = r.data;
   let perLayer: number[] | undefined;
   if (thresholds !== undefined) {

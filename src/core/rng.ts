@@ -66,6 +66,28 @@ export class Rng {
     return r * Math.cos(th);
   }
 
+  /**
+   * Fill `out` with standard normals: the same values, in the same order, as `out.length` calls of `normal()`
+   * (and the same spare left for the next call), without a call and a branch per value.
+   */
+  fillNormal<A extends Float32Array | Float64Array>(out: A): A {
+    let i = 0;
+    if (out.length > 0 && this.spareNormal !== null) {
+      out[i++] = this.spareNormal;
+      this.spareNormal = null;
+    }
+    for (; i + 1 < out.length; i += 2) {
+      let u = this.uniform();
+      while (u === 0) u = this.uniform();
+      const r = Math.sqrt(-2 * Math.log(u));
+      const th = 2 * Math.PI * this.uniform();
+      out[i] = r * Math.cos(th);
+      out[i + 1] = r * Math.sin(th);
+    }
+    if (i < out.length) out[i] = this.normal();
+    return out;
+  }
+
   /** Fisher–Yates shuffle in place. */
   shuffle<T extends { length: number; [i: number]: unknown }>(a: T): T {
     for (let i = a.length - 1; i > 0; i--) {

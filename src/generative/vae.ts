@@ -156,8 +156,7 @@ export class Vae {
 
   /** z = μ + ε·σ with ε ~ N(0, I) drawn from `rng`. */
   reparameterize(mu: Tensor, logvar: Tensor, rng: Rng): Tensor {
-    const eps = new Float32Array(mu.size);
-    for (let i = 0; i < eps.length; i++) eps[i] = rng.normal();
+    const eps = rng.fillNormal(new Float32Array(mu.size));
     return add(mu, mul(exp(scale(logvar, 0.5)), Tensor.from(eps, mu.shape)));
   }
 
@@ -244,12 +243,16 @@ export class Vae {
       if (this.config.prior === 'mixture') {
         const m = this.priorMeans!.data;
         const v = this.priorLogvars!.data;
+        // In double, as one expression per value would be: the same z to the bit.
+        const sd = new Float64Array(v.length);
+        for (let i = 0; i < v.length; i++) sd[i] = Math.exp(0.5 * v[i]!);
+        const eps = rng.fillNormal(new Float64Array(z.length));
         for (let r = 0; r < n; r++) {
           const c = classes![r]!;
-          for (let j = 0; j < zDim; j++) z[r * zDim + j] = m[c * zDim + j]! + Math.exp(0.5 * v[c * zDim + j]!) * rng.normal();
+          for (let j = 0; j < zDim; j++) z[r * zDim + j] = m[c * zDim + j]! + sd[c * zDim + j]! * eps[r * zDim + j]!;
         }
       } else {
-        for (let i = 0; i < z.length; i++) z[i] = rng.normal();
+        rng.fillNormal(z);
       }
       const g = this.config.gates === null ? null : gate ?? oneHot(classes!, this.config.gates.count);
       const logits = this.decode(Tensor.from(z, [n, zDim]), g);

@@ -240,6 +240,7 @@ export class EngramLearner implements Learner {
       this.dreamer = this.quietModel;
       this.quietModel = null;
     }
+    const quiet = surprise < o.quietRate;
     const stm = this.memory.contents();
     const wakeLogits = noGrad(() => {
       const h = this.model.features(Tensor.from(stm.x, [stm.n, this.setup.inputSize]));
@@ -247,7 +248,7 @@ export class EngramLearner implements Learner {
     });
     const settings: SleepSettings = {
       scenario: this.setup.scenario, numOutputs: this.setup.numOutputs, classHeads: this.classHeads,
-      batch: o.sleepBatch, epochs: o.sleepEpochs, maxIterations: Math.ceil(o.sleepPace * this.sinceSleep), dreamBatch: o.dreamBatch, lr: o.lr, temperature: o.temperature,
+      batch: o.sleepBatch, epochs: quiet && o.quietEpochs > 0 ? o.quietEpochs : o.sleepEpochs, maxIterations: Math.ceil(o.sleepPace * this.sinceSleep), dreamBatch: o.dreamBatch, lr: o.lr, temperature: o.temperature,
       fastDistill: o.fastDistill, dreams: o.dreams, viscosity: o.viscosity, metaplastic: o.metaplastic, xi: o.xi,
       projection: o.projection, projectionThreshold: o.projectionThreshold, projectionDreams: o.projectionDreams,
       updateBases: (this.sleeps.length + 1) % o.projectEvery === 0,
@@ -256,7 +257,7 @@ export class EngramLearner implements Learner {
       vae: this.model.config, params: this.model.parameters().map((p) => p.data.slice()), gateMasks: this.model.gateMasks,
       optState: this.optState, bases: this.bases, stm, wakeLogits, known: this.known, rng: this.rng.getState(), settings,
       dreamer: o.dreamerRefresh === 'episode' || o.dreamerEvery > 1 ? this.dreamer : null,
-      surprisingShare: share, dreamerRefreshed: promote, quiet: surprise < o.quietRate,
+      surprisingShare: share, dreamerRefreshed: promote, quiet,
     };
   }
 

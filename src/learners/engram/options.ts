@@ -31,6 +31,11 @@ export const engramOptionsSchema = z.object({
   /** Passes over the short-term memory per sleep (iterations = ⌈epochs·|STM| / batch⌉, at least 1). */
   sleepEpochs: z.number().positive().default(24),
   /**
+   * Passes for a quiet sleep (surprising share below `quietRate`; 0 = `sleepEpochs`): its memory holds samples
+   * the slow weights already know, so it maintains rather than learns and needs less rehearsal.
+   */
+  quietEpochs: z.number().min(0).default(0),
+  /**
    * At most this many sleep iterations per wake batch since the last sleep (0 = no cap): when new data fill the
    * memory within a few batches, a sleep of many passes over so few samples over-learns them at the expense of
    * the old classes; capped, consolidation keeps pace with the stream instead.

@@ -327,16 +327,18 @@ const OPS: { [K in OpName]: OpDef<OpAttrs[K]> } = {
       const gl = needs[2] ? f32(k * d) : null;
       const inv = inverseVariances(lv);
       for (let r = 0; r < n; r++) {
+        const zr = r * d;
         for (let m = 0; m < k; m++) {
           const p = resp![r * k + m]! * g;
           if (p === 0) continue;
+          const mr = m * d;
+          // d log N / dz = −(z−μ)/σ², d/dμ = (z−μ)/σ², d/dlogvar = ½((z−μ)²/σ² − 1)
           for (let j = 0; j < d; j++) {
-            const iv = inv[m * d + j]!;
-            const diff = zd[r * d + j]! - md[m * d + j]!;
-            // d log N / dz = −(z−μ)/σ², d/dμ = (z−μ)/σ², d/dlogvar = ½((z−μ)²/σ² − 1)
-            if (gz !== null) gz[r * d + j] = gz[r * d + j]! - p * diff * iv;
-            if (gm !== null) gm[m * d + j] = gm[m * d + j]! + p * diff * iv;
-            if (gl !== null) gl[m * d + j] = gl[m * d + j]! + 0.5 * p * (diff * diff * iv - 1);
+            const diff = zd[zr + j]! - md[mr + j]!;
+            const pdi = p * diff * inv[mr + j]!;
+            if (gz !== null) gz[zr + j] = gz[zr + j]! - pdi;
+            if (gm !== null) gm[mr + j] = gm[mr + j]! + pdi;
+            if (gl !== null) gl[mr + j] = gl[mr + j]! + 0.5 * p * (diff * diff * inv[mr + j]! - 1);
           }
         }
       }

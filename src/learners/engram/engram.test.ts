@@ -154,6 +154,21 @@ test('dreamer: when an episode begins, the last quiet θ_S before it becomes the
   assert.deepEqual(series.map((r) => r[5]), l.sleeps.map((s) => (s.dreamerRefreshed ? 1 : 0)));
 });
 
+test('quiet sleeps: a sleep after a quiet wake runs quietEpochs passes, a surprising one sleepEpochs', () => {
+  const rng = new Rng(11);
+  const l = new EngramLearner(setup(), { ...small, quietEpochs: 1, admitRate: 0.2, sleepEvery: 5, quietRate: 0.05, episodeRate: 0.3 });
+  for (let c = 0; c < 2; c++) for (let k = 0; k < 80; k++) l.observe(batch(c, rng));
+  const iters = (epochs: number, n: number): number => sleepIterations(n, { epochs, batch: small.sleepBatch });
+  const short = l.sleeps.filter((s) => s.iterations < iters(small.sleepEpochs, s.samples));
+  assert.ok(short.length > 0 && short.length < l.sleeps.length, 'both kinds of sleep');
+  for (const s of l.sleeps) {
+    assert.ok([iters(1, s.samples), iters(small.sleepEpochs, s.samples)].includes(s.iterations));
+    // Quiet means both the wake's share and its recent share are below quietRate; the share alone is recorded.
+    if (s.surprisingShare >= 0.05) assert.equal(s.iterations, iters(small.sleepEpochs, s.samples), 'not quiet: full length');
+  }
+  for (const s of short) assert.ok(s.surprisingShare < 0.05, 'a short sleep follows a quiet wake');
+});
+
 for (const dreamerRefresh of ['schedule', 'episode']) test(`state (${dreamerRefresh} dreamer): a saved and restored learner predicts and continues identically`, () => {
   const rng = new Rng(9);
   // Projection on, so that the saved state holds dream bases too; the episode policy's thresholds are set so

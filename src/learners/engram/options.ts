@@ -34,7 +34,7 @@ export const engramOptionsSchema = z.object({
    * Passes for a quiet sleep (surprising share below `quietRate`; 0 = `sleepEpochs`): its memory holds samples
    * the slow weights already know, so it maintains rather than learns and needs less rehearsal.
    */
-  quietEpochs: z.number().min(0).default(0),
+  quietEpochs: z.number().min(0).default(8),
   /**
    * At most this many sleep iterations per wake batch since the last sleep (0 = no cap): when new data fill the
    * memory within a few batches, a sleep of many passes over so few samples over-learns them at the expense of

@@ -437,36 +437,59 @@ double sigmoid_bce(const float* z, const float* x, std::size_t n, double scale, 
   return hsum(acc);
 }
 
+namespace {
+
+// Adam's scalars for one call: the moments' coefficients in double, the bias corrections and eps in float.
+struct AdamCoefficients {
+  double beta1, beta2, c1, c2;
+  float ibc1, ibc2, eps;
+};
+
+AdamCoefficients adam_coefficients(double beta1, double beta2, double eps, double step) {
+  return {beta1,
+          beta2,
+          1.0 - beta1,
+          1.0 - beta2,
+          static_cast<float>(1.0 / (1.0 - std::pow(beta1, step))),
+          static_cast<float>(1.0 / (1.0 - std::pow(beta2, step))),
+          static_cast<float>(eps)};
+}
+
+struct AdamLanes {
+  vf m, v, out;
+};
+
+// Adam on one vector. The moment updates are sums that can cancel, so they run in double like the reference,
+// their multiply-adds spelled out (vmuladd: what -ffp-contract=fast formed here before, so the results are
+// unchanged), and the same wherever this is inlined; the direction (a division and a square root) runs in float
+// on the stored moments.
+inline AdamLanes adam_lanes(const AdamCoefficients& k, vf gv, vf mv, vf vv) {
+  const vd gi = __builtin_convertvector(gv, vd);
+  const vf mi = __builtin_convertvector(vmuladd(k.beta1, __builtin_convertvector(mv, vd), k.c1 * gi), vf);
+  const vf vi = __builtin_convertvector(vmuladd(k.beta2, __builtin_convertvector(vv, vd), (k.c2 * gi) * gi), vf);
+  return AdamLanes{mi, vi, (mi * k.ibc1) / (vsqrt(vi * k.ibc2) + k.eps)};
+}
+
+}  // namespace
+
 void adam_direction(const float* g, float* m, float* v, double beta1, double beta2, double eps, double step,
                     float* out, std::size_t n, int nthreads) {
-  // The moment updates are sums that can cancel, so they run in double like the reference; the direction
-  // (a division and a square root) runs in float on the stored moments. The tail goes through one zero-padded
-  // vector, so every element runs the same instructions wherever a thread's range starts.
-  const double c1 = 1.0 - beta1;
-  const double c2 = 1.0 - beta2;
-  const float ibc1 = static_cast<float>(1.0 / (1.0 - std::pow(beta1, step)));
-  const float ibc2 = static_cast<float>(1.0 / (1.0 - std::pow(beta2, step)));
-  const float e = static_cast<float>(eps);
-  struct Step {
-    vf m, v, out;
-  };
-  const auto f = [=](vf gv, vf mv, vf vv) {
-    const vd gi = __builtin_convertvector(gv, vd);
-    const vf mi = __builtin_convertvector(beta1 * __builtin_convertvector(mv, vd) + c1 * gi, vf);
-    const vf vi = __builtin_convertvector(beta2 * __builtin_convertvector(vv, vd) + (c2 * gi) * gi, vf);
-    return Step{mi, vi, (mi * ibc1) / (vsqrt(vi * ibc2) + e)};
-  };
+  // The tail goes through one zero-padded vector, so every element runs the same instructions wherever a
+  // thread's range starts.
+  const AdamCoefficients coefficients = adam_coefficients(beta1, beta2, eps, step);
   parallel_elements(n, kMinAdam, nthreads, [&](std::size_t lo, std::size_t hi) {
+    const AdamCoefficients k = coefficients;  // a local copy stays in registers (the stores cannot alias it)
     std::size_t i = lo;
     for (; i + VW <= hi; i += VW) {
-      const Step s = f(loadv(g + i), loadv(m + i), loadv(v + i));
+      const AdamLanes s = adam_lanes(k, loadv(g + i), loadv(m + i), loadv(v + i));
       storev(m + i, s.m);
       storev(v + i, s.v);
       storev(out + i, s.out);
     }
     if (i < hi) {
       const std::size_t rem = hi - i;
-      const Step s = f(load_part(g + i, rem, 0.0f), load_part(m + i, rem, 0.0f), load_part(v + i, rem, 0.0f));
+      const AdamLanes s =
+          adam_lanes(k, load_part(g + i, rem, 0.0f), load_part(m + i, rem, 0.0f), load_part(v + i, rem, 0.0f));
       store_part(m + i, s.m, rem);
       store_part(v + i, s.v, rem);
       store_part(out + i, s.out, rem);

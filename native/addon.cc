@@ -25,7 +25,7 @@
 
 namespace {
 
-constexpr int32_t kAbiVersion = 3;
+constexpr int32_t kAbiVersion = 4;
 constexpr int kImplBuiltin = 0;
 constexpr int kImplOpenblas = 1;
 
@@ -38,13 +38,16 @@ int threads() { return g_threads.load(std::memory_order_relaxed); }
 // ---------------------------------------------------------------------------------------------------------
 // Argument helpers. Each returns false with a pending JS exception on failure.
 
+// The most arguments a binding takes (synapseAdamStep's 20).
+constexpr std::size_t kMaxArgs = 20;
+
 struct Call {
   // Every kernel call runs with denormals flushed (see denormals.h); restored when the call returns.
   engram::FlushDenormals ftz;
   napi_env env;
   const char* name;
   std::size_t argc;
-  napi_value argv[12];
+  napi_value argv[kMaxArgs];
 
   bool fail_type(std::size_t i, const char* what) {
     char msg[160];
@@ -138,7 +141,7 @@ struct Call {
 bool begin(napi_env env, napi_callback_info info, const char* name, Call* c) {
   c->env = env;
   c->name = name;
-  c->argc = 12;
+  c->argc = kMaxArgs;
   return napi_get_cb_info(env, info, &c->argc, c->argv, nullptr, nullptr) == napi_ok;
 }
 
@@ -533,6 +536,32 @@ napi_value ViscousScale(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// synapseAdamStep(theta, prev, prevGrad, omega, lastChange, grad, m, v, importance | null, out | null,
+//                 pathStep, rtol, atol, pending, beta1, beta2, eps, adamStep, c, lr)
+napi_value SynapseAdamStep(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!begin(env, info, "synapseAdamStep", &c)) return nullptr;
+  float *theta, *prev, *prev_grad, *omega, *last_change, *grad, *m, *v, *importance, *out;
+  std::size_t n, np, npg, nw, nlc, ng, nm, nv, ni, no;
+  engram::SynapseAdamScalars s;
+  if (!c.f32(0, &theta, &n) || !c.f32(1, &prev, &np) || !c.f32(2, &prev_grad, &npg) || !c.f32(3, &omega, &nw) ||
+      !c.f32(4, &last_change, &nlc) || !c.f32(5, &grad, &ng) || !c.f32(6, &m, &nm) || !c.f32(7, &v, &nv) ||
+      !c.f32_or_null(8, &importance, &ni) || !c.f32_or_null(9, &out, &no) || !c.num(10, &s.path_step) ||
+      !c.num(11, &s.rtol) || !c.num(12, &s.atol) || !c.boolean(13, &s.pending) || !c.num(14, &s.beta1) ||
+      !c.num(15, &s.beta2) || !c.num(16, &s.eps) || !c.num(17, &s.adam_step) || !c.num(18, &s.c) ||
+      !c.num(19, &s.lr)) {
+    return nullptr;
+  }
+  if (!c.need("prevParams", np, n) || !c.need("prevGrads", npg, n) || !c.need("pathIntegral", nw, n) ||
+      !c.need("lastChange", nlc, n) || !c.need("grad", ng, n) || !c.need("m", nm, n) || !c.need("v", nv, n) ||
+      (importance != nullptr && !c.need("importance", ni, n)) || (out != nullptr && !c.need("out", no, n))) {
+    return nullptr;
+  }
+  engram::synapse_adam_step(theta, prev, prev_grad, omega, last_change, grad, m, v, importance, out, n, s,
+                            threads());
+  return nullptr;
+}
+
 struct Export {
   const char* name;
   napi_callback fn;
@@ -561,6 +590,7 @@ NAPI_MODULE_INIT() {
       {"adamDirection", AdamDirection},
       {"pathIntegralAdvance", PathIntegralAdvance},
       {"viscousScale", ViscousScale},
+      {"synapseAdamStep", SynapseAdamStep},
   };
   for (const Export& e : kExports) {
     napi_value fn;

@@ -28,9 +28,11 @@
 //   tanh       4096: 4.2 / 4.1     8192: 8.3 / 6.2     16384: 18.0 / 11.4
 //   pathIntegralAdvance (pending, with g)   16384: 12.3 / 12.3   32768: 23.6 / 29.9   313600: 314 / 328
 //   viscousScale                            16384: 12.8 / 12.4   32768: 24.2 / 29.7   313600: 233 / 243
-// (The two synapse rows were measured while two other training runs kept both cores busy, so a second thread
-// could not gain there; their minimum follows the rule above: one thread takes ~12 us on 16384 elements.
-// viscousScale is bound by its double division, ~0.75 ns per element; pathIntegralAdvance by memory.)
+//   synapseAdamStep (pending, viscous)      16384: 55.7 / 61.4   65536: 221 / 234     313600: 1088 / 1093
+// (The synapse rows were measured while other runs kept both cores busy, so a second thread could not gain
+// there; their minimum follows the rule above: one thread takes ~12 us on 16384 elements, the fused step
+// ~25 us on 8192. viscousScale is bound by its double division, ~0.75 ns per element; pathIntegralAdvance by
+// memory; synapseAdamStep by its three divisions and one square root per element.)
 // Inside a training step (MLP 784-400-400-10, batch 128, 2 threads) the light kernels on 128x400 = 51200
 // elements got slower when split (sumColumns 14 -> 28 us per step, relu 16 -> 24: their inputs sit in the
 // caller's core's cache), hence 32768 per thread; gelu and its derivative on 128x400 gained ~60 us per step.
@@ -46,6 +48,9 @@
 #ifndef ENGRAM_EW_MIN_PER_THREAD_VISCOUS
 #define ENGRAM_EW_MIN_PER_THREAD_VISCOUS 16384  // viscousScale: 2 reads, 1 write, a double division
 #endif
+#ifndef ENGRAM_EW_MIN_PER_THREAD_SYNAPSE_STEP
+#define ENGRAM_EW_MIN_PER_THREAD_SYNAPSE_STEP 8192  // synapseAdamStep: path, Adam, viscous, 2 axpby in one pass
+#endif
 #ifndef ENGRAM_EW_MIN_PER_THREAD_HEAVY
 #define ENGRAM_EW_MIN_PER_THREAD_HEAVY 8192  // exp, log, tanh, sigmoid, gelu and gelu's derivative
 #endif
@@ -58,6 +63,7 @@ constexpr std::size_t kMinAdam = ENGRAM_EW_MIN_PER_THREAD_ADAM;
 constexpr std::size_t kMinHeavy = ENGRAM_EW_MIN_PER_THREAD_HEAVY;
 constexpr std::size_t kMinPath = ENGRAM_EW_MIN_PER_THREAD_PATH;
 constexpr std::size_t kMinViscous = ENGRAM_EW_MIN_PER_THREAD_VISCOUS;
+constexpr std::size_t kMinSynapseStep = ENGRAM_EW_MIN_PER_THREAD_SYNAPSE_STEP;
 
 // Ranges handed to threads start at multiples of this many elements: a multiple of the vector width (every
 // element but the global tail goes through the same full-vector code whatever the split, so results do not
@@ -437,36 +443,59 @@ double sigmoid_bce(const float* z, const float* x, std::size_t n, double scale, 
   return hsum(acc);
 }
 
+namespace {
+
+// Adam's scalars for one call: the moments' coefficients in double, the bias corrections and eps in float.
+struct AdamCoefficients {
+  double beta1, beta2, c1, c2;
+  float ibc1, ibc2, eps;
+};
+
+AdamCoefficients adam_coefficients(double beta1, double beta2, double eps, double step) {
+  return {beta1,
+          beta2,
+          1.0 - beta1,
+          1.0 - beta2,
+          static_cast<float>(1.0 / (1.0 - std::pow(beta1, step))),
+          static_cast<float>(1.0 / (1.0 - std::pow(beta2, step))),
+          static_cast<float>(eps)};
+}
+
+struct AdamLanes {
+  vf m, v, out;
+};
+
+// Adam on one vector. The moment updates are sums that can cancel, so they run in double like the reference,
+// their multiply-adds spelled out (vmuladd: what -ffp-contract=fast formed here before, so the results are
+// unchanged), so that synapse_adam_step can repeat them exactly; the direction (a division and a square root)
+// runs in float on the stored moments.
+inline AdamLanes adam_lanes(const AdamCoefficients& k, vf gv, vf mv, vf vv) {
+  const vd gi = __builtin_convertvector(gv, vd);
+  const vf mi = __builtin_convertvector(vmuladd(k.beta1, __builtin_convertvector(mv, vd), k.c1 * gi), vf);
+  const vf vi = __builtin_convertvector(vmuladd(k.beta2, __builtin_convertvector(vv, vd), (k.c2 * gi) * gi), vf);
+  return AdamLanes{mi, vi, (mi * k.ibc1) / (vsqrt(vi * k.ibc2) + k.eps)};
+}
+
+}  // namespace
+
 void adam_direction(const float* g, float* m, float* v, double beta1, double beta2, double eps, double step,
                     float* out, std::size_t n, int nthreads) {
-  // The moment updates are sums that can cancel, so they run in double like the reference; the direction
-  // (a division and a square root) runs in float on the stored moments. The tail goes through one zero-padded
-  // vector, so every element runs the same instructions wherever a thread's range starts.
-  const double c1 = 1.0 - beta1;
-  const double c2 = 1.0 - beta2;
-  const float ibc1 = static_cast<float>(1.0 / (1.0 - std::pow(beta1, step)));
-  const float ibc2 = static_cast<float>(1.0 / (1.0 - std::pow(beta2, step)));
-  const float e = static_cast<float>(eps);
-  struct Step {
-    vf m, v, out;
-  };
-  const auto f = [=](vf gv, vf mv, vf vv) {
-    const vd gi = __builtin_convertvector(gv, vd);
-    const vf mi = __builtin_convertvector(beta1 * __builtin_convertvector(mv, vd) + c1 * gi, vf);
-    const vf vi = __builtin_convertvector(beta2 * __builtin_convertvector(vv, vd) + (c2 * gi) * gi, vf);
-    return Step{mi, vi, (mi * ibc1) / (vsqrt(vi * ibc2) + e)};
-  };
+  // The tail goes through one zero-padded vector, so every element runs the same instructions wherever a
+  // thread's range starts.
+  const AdamCoefficients coefficients = adam_coefficients(beta1, beta2, eps, step);
   parallel_elements(n, kMinAdam, nthreads, [&](std::size_t lo, std::size_t hi) {
+    const AdamCoefficients k = coefficients;  // a local copy stays in registers (the stores cannot alias it)
     std::size_t i = lo;
     for (; i + VW <= hi; i += VW) {
-      const Step s = f(loadv(g + i), loadv(m + i), loadv(v + i));
+      const AdamLanes s = adam_lanes(k, loadv(g + i), loadv(m + i), loadv(v + i));
       storev(m + i, s.m);
       storev(v + i, s.v);
       storev(out + i, s.out);
     }
     if (i < hi) {
       const std::size_t rem = hi - i;
-      const Step s = f(load_part(g + i, rem, 0.0f), load_part(m + i, rem, 0.0f), load_part(v + i, rem, 0.0f));
+      const AdamLanes s =
+          adam_lanes(k, load_part(g + i, rem, 0.0f), load_part(m + i, rem, 0.0f), load_part(v + i, rem, 0.0f));
       store_part(m + i, s.m, rem);
       store_part(v + i, s.v, rem);
       store_part(out + i, s.out, rem);
@@ -479,7 +508,8 @@ void adam_direction(const float* g, float* m, float* v, double beta1, double bet
 // -ffp-contract=fast would form even inside vectorised loops. GCC honours this; Clang's -ffp-contract=fast
 // ignores `#pragma clang fp contract(off)`, so a Clang build may round omega's update and the viscous
 // denominator once instead of twice (at most one float ulp from the reference). info().compiler tells the
-// tests which to expect.
+// tests which to expect. synapse_adam_step repeats these kernels' expressions unchanged, so it rounds like them
+// under either compiler (Clang contracts per expression, the same expressions alike).
 // no-trapping-math lets GCC compute viscousScale's division in every lane and select, instead of a branch that
 // does not vectorise (FP exceptions are masked anyway; no value changes).
 #if defined(__GNUC__) && !defined(__clang__)
@@ -531,6 +561,92 @@ void viscous_range(float* u, const float* importance, double c, std::size_t n) {
   }
 }
 
+// a * b + c exactly as vmuladd (vecmath.h) computes it in adam_lanes: one rounding where ENGRAM_HAVE_FMA, two
+// otherwise. (A scalar twin, defined here because GCC does not inline functions from outside this region into
+// it: their optimisation options differ.)
+inline double muladd(double a, double b, double c) {
+#if ENGRAM_HAVE_FMA
+  return __builtin_fma(a, b, c);
+#else
+  return a * b + c;
+#endif
+}
+
+// The pointers and scalars of one synapse_adam_step call.
+struct SynapseStepArgs {
+  float* theta;
+  float* prev;
+  float* prev_grad;
+  float* omega;
+  float* last_change;
+  const float* grad;
+  float* m;
+  float* v;
+  const float* importance;
+  float* out;
+  double rtol, atol, beta1, beta2, c1, c2, c, neg_lr;
+  float step, ibc1, ibc2, eps;
+};
+
+// synapse_adam_step on [lo, hi): per element, each stage is the expression of the kernel it replaces
+// (integrate_and_record, adam_lanes, viscous_range, axpby twice) in the same types, with the same rounding to
+// float where that kernel stores and the next one loads, so the results are theirs bit for bit (and, every
+// operation being IEEE's, the same in vector and scalar lanes wherever a thread's range starts). Adam's
+// multiply-adds are the explicit ones of adam_lanes; the two axpby stages give the same result with or without
+// a fused multiply-add (a product plus an exact ±0 or NaN, and 1·θ + 1·u, round once either way). `omp simd`:
+// `out` may be `grad`, which each element reads before it writes.
+template <bool kPending, bool kViscous, bool kKeepUpdate>
+void synapse_step_range(const SynapseStepArgs& args, std::size_t lo, std::size_t hi) {
+  const SynapseStepArgs a = args;  // a local copy stays in registers (the stores cannot alias it)
+#pragma omp simd
+  for (std::size_t i = lo; i < hi; ++i) {
+    const float t = a.theta[i];
+    const float g = a.grad[i];
+    // pathIntegralAdvance
+    if (kPending) {
+      const double before = static_cast<double>(a.prev[i]);
+      const double d = static_cast<double>(t) - before;
+      a.omega[i] = static_cast<float>(static_cast<double>(a.omega[i]) - static_cast<double>(a.prev_grad[i]) * d);
+      const double tol = a.rtol * std::fabs(before) + a.atol;
+      a.last_change[i] = std::fabs(d) > tol ? a.step : a.last_change[i];
+    }
+    a.prev[i] = t;
+    a.prev_grad[i] = g;
+    // adamDirection
+    const double gi = static_cast<double>(g);
+    const float mi = static_cast<float>(muladd(a.beta1, static_cast<double>(a.m[i]), a.c1 * gi));
+    const float vi = static_cast<float>(muladd(a.beta2, static_cast<double>(a.v[i]), (a.c2 * gi) * gi));
+    a.m[i] = mi;
+    a.v[i] = vi;
+    // (__builtin_sqrtf: <cmath>'s std::sqrt(float) wrapper is defined outside this region and would stay a call)
+    float u = (mi * a.ibc1) / (__builtin_sqrtf(vi * a.ibc2) + a.eps);
+    // viscousScale
+    if (kViscous) {
+      const float o = a.importance[i];
+      const bool scale = o > 0.0f;
+      const double denominator = scale ? 1.0 + a.c * static_cast<double>(o) : 1.0;
+      const float scaled = static_cast<float>(static_cast<double>(u) / denominator);
+      u = scale ? scaled : u;
+    }
+    // axpby(-lr, u, 0, u, u): the 0·u term stays (it makes ±Infinity NaN and -0 +0, as the chain does)
+    const double ud = static_cast<double>(u);
+    u = static_cast<float>(a.neg_lr * ud + 0.0 * ud);
+    if (kKeepUpdate) a.out[i] = u;
+    // axpby(1, theta, 1, u, theta)
+    a.theta[i] = static_cast<float>(static_cast<double>(t) + static_cast<double>(u));
+  }
+}
+
+// synapse_step_range with its template arguments picked at run time.
+template <bool kPending, bool kViscous>
+void synapse_step_dispatch(const SynapseStepArgs& a, std::size_t lo, std::size_t hi) {
+  if (a.out != nullptr) {
+    synapse_step_range<kPending, kViscous, true>(a, lo, hi);
+  } else {
+    synapse_step_range<kPending, kViscous, false>(a, lo, hi);
+  }
+}
+
 }  // namespace
 
 void path_integral_advance(const float* theta, float* prev, float* prev_grad, float* omega, float* last_change,
@@ -554,6 +670,27 @@ void path_integral_advance(const float* theta, float* prev, float* prev_grad, fl
 void viscous_scale(float* u, const float* importance, double c, std::size_t n, int nthreads) {
   parallel_elements(n, kMinViscous, nthreads,
                     [&](std::size_t lo, std::size_t hi) { viscous_range(u + lo, importance + lo, c, hi - lo); });
+}
+
+void synapse_adam_step(float* theta, float* prev, float* prev_grad, float* omega, float* last_change,
+                       const float* grad, float* m, float* v, const float* importance, float* out, std::size_t n,
+                       const SynapseAdamScalars& s, int nthreads) {
+  const AdamCoefficients k = adam_coefficients(s.beta1, s.beta2, s.eps, s.adam_step);
+  const SynapseStepArgs a{theta, prev, prev_grad, omega, last_change, grad, m, v, importance, out,
+                          s.rtol, s.atol, k.beta1, k.beta2, k.c1, k.c2, s.c, -s.lr,
+                          static_cast<float>(s.path_step), k.ibc1, k.ibc2, k.eps};
+  const bool viscous = importance != nullptr;
+  parallel_elements(n, kMinSynapseStep, nthreads, [&](std::size_t lo, std::size_t hi) {
+    if (s.pending && viscous) {
+      synapse_step_dispatch<true, true>(a, lo, hi);
+    } else if (s.pending) {
+      synapse_step_dispatch<true, false>(a, lo, hi);
+    } else if (viscous) {
+      synapse_step_dispatch<false, true>(a, lo, hi);
+    } else {
+      synapse_step_dispatch<false, false>(a, lo, hi);
+    }
+  });
 }
 
 #if defined(__GNUC__) && !defined(__clang__)

@@ -46,4 +46,31 @@ void path_integral_advance(const float* theta, float* prev, float* prev_grad, fl
 // u[i] /= 1 + c * importance[i] where importance[i] > 0, in place.
 void viscous_scale(float* u, const float* importance, double c, std::size_t n, int nthreads);
 
+// The scalars of synapse_adam_step: path_integral_advance's (path_step is the importance source's update count),
+// adam_direction's (adam_step is Adam's, 1-based), viscous_scale's c and the learning rate.
+struct SynapseAdamScalars {
+  double path_step;
+  double rtol;
+  double atol;
+  bool pending;
+  double beta1;
+  double beta2;
+  double eps;
+  double adam_step;
+  double c;
+  double lr;
+};
+
+// The sleep optimiser's step in one pass over n elements (see synapseAdamStep in src/kernels/backend.ts),
+// bit-identical to the composed kernels
+//   path_integral_advance(theta, prev, prev_grad, omega, last_change, grad, ...);
+//   adam_direction(grad, m, v, ..., u);
+//   viscous_scale(u, importance, c)          (skipped when importance is null);
+//   axpby(-lr, u, 0, u, u);  axpby(1, theta, 1, u, theta);
+// where u, the applied update, is written to `out` (which may be grad itself) unless out is null.
+// The arrays must not overlap, except that out may be grad.
+void synapse_adam_step(float* theta, float* prev, float* prev_grad, float* omega, float* last_change,
+                       const float* grad, float* m, float* v, const float* importance, float* out, std::size_t n,
+                       const SynapseAdamScalars& s, int nthreads);
+
 }  // namespace engram

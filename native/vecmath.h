@@ -56,6 +56,50 @@ inline void store_part(float* p, vf v, std::size_t n) { std::memcpy(p, &v, n * s
 inline vf vabs(vf x) { return (vf)((vu)x & 0x7fffffffu); }
 inline vf vcopysign(vf mag, vf sgn) { return (vf)(((vu)mag & 0x7fffffffu) | ((vu)sgn & 0x80000000u)); }
 
+// 1 where the target has fused multiply-add instructions, i.e. where binding.gyp's -ffp-contract=fast lets the
+// compiler round a * b + c once instead of twice.
+#if defined(__AVX512F__) || defined(__FMA__) || defined(__FP_FAST_FMA) || defined(__aarch64__)
+#define ENGRAM_HAVE_FMA 1
+#else
+#define ENGRAM_HAVE_FMA 0
+#endif
+
+// a * b + c as -ffp-contract=fast compiles it when it fuses this product into this sum: one rounding where
+// ENGRAM_HAVE_FMA, two otherwise. Spelled out, so that the result depends neither on the contraction setting of
+// the code it is inlined into nor on which of two products the compiler would have chosen to fuse.
+inline vd vmuladd(double a, vd b, vd c) {
+#if ENGRAM_HAVE_FMA && (defined(__AVX512F__) || defined(__FMA__))
+#if defined(__AVX512F__)
+  typedef __m512d reg;
+  const reg ra = _mm512_set1_pd(a);
+#else
+  typedef __m256d reg;
+  const reg ra = _mm256_set1_pd(a);
+#endif
+  constexpr int kRegs = static_cast<int>(sizeof(vd) / sizeof(reg));
+  static_assert(kRegs * sizeof(reg) == sizeof(vd), "vd must be a whole number of registers");
+  reg rb[kRegs], rc[kRegs];
+  std::memcpy(rb, &b, sizeof b);
+  std::memcpy(rc, &c, sizeof c);
+  for (int k = 0; k < kRegs; ++k) {
+#if defined(__AVX512F__)
+    rb[k] = _mm512_fmadd_pd(ra, rb[k], rc[k]);
+#else
+    rb[k] = _mm256_fmadd_pd(ra, rb[k], rc[k]);
+#endif
+  }
+  vd r;
+  std::memcpy(&r, rb, sizeof r);
+  return r;
+#elif ENGRAM_HAVE_FMA
+  vd r;
+  for (int i = 0; i < VW; ++i) r[i] = __builtin_fma(a, b[i], c[i]);
+  return r;
+#else
+  return a * b + c;
+#endif
+}
+
 inline vf vsqrt(vf x) {
 #if defined(__AVX512F__)
   return (vf)_mm512_maskz_sqrt_ps(static_cast<__mmask16>(0xFFFF), (__m512)x);

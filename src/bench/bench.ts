@@ -10,11 +10,13 @@ import { Mlp } from '../nn/index.js';
 import {
   adam, applyUpdates, onlineImportance, scaleByAdam, scaleByLearningRate, viscosity, withImportance,
 } from '../optim/index.js';
+import { SYNAPSE_SHAPES, synapseStepMs } from './synapse-step.js';
 
 /**
  * `npm run bench -- --json FILE`: GEMM GFLOP/s of both native GEMMs on 1 and 2 threads, and samples/s of a
  * full MLP train step (784-400-400-10, batch 128, Adam) for Engram and, in the same run, PyTorch on the CPU,
- * and ms per update of Engram's synapse optimiser (SI importance, Adam, viscosity) on ~1.08 M parameters.
+ * ms per update of Engram's synapse optimiser (SI importance, Adam, viscosity) on ~1.08 M parameters, and ms
+ * per applied step of the same optimiser composed (update + applyUpdates) and fused (synapseAdam's step).
  * Each figure is the best of several short windows, since these machines are shared and noisy.
  */
 
@@ -77,12 +79,6 @@ function mlpStepSamplesPerSecond(b: Backend, threads: number, seconds: number, b
     return (n * batch) / ((performance.now() - t0) / 1000);
   }, (s) => s);
 }
-
-/** The parameter tensors of Engram's networks (~1.08 M parameters), as its sleep updates them. */
-const SYNAPSE_SHAPES: number[][] = [
-  [784, 400], [400], [400, 400], [400], [400, 10], [10], [400, 100], [100], [400, 100], [100], [100, 400], [400],
-  [400, 400], [400], [400, 784], [784],
-];
 
 /**
  * ms per update of withImportance(onlineImportance, scaleByAdam, viscosity, scaleByLearningRate) on
@@ -229,6 +225,11 @@ function main(): void {
   const synapseUpdate = [1, 2].map((t) => ({ threads: t, ms: synapseUpdateMs(stepBackend, t, opts.seconds) }));
   console.log('\nSynapse optimiser update (SI importance, Adam, viscosity), 1.08 M parameters (ms)');
   for (const r of synapseUpdate) console.log(`  ${r.threads} thread(s): ${r.ms.toFixed(2)}`);
+  const synapseStep = [1, 2].map((t) => synapseStepMs(stepBackend, t, opts.seconds));
+  console.log('\nSynapse optimiser step applied to the parameters, composed vs fused, 1.08 M parameters (ms)');
+  for (const r of synapseStep) {
+    console.log(`  ${r.threads} thread(s): ${r.composedMs.toFixed(2)} composed, ${r.fusedMs.toFixed(2)} fused`);
+  }
 
   const result = {
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version },
@@ -243,6 +244,7 @@ function main(): void {
       blas: stepBackend.blas,
     },
     synapseUpdate,
+    synapseStep,
   };
   if (opts.json !== undefined) {
     const tmp = join(dirname(opts.json), `.${basename(opts.json)}.${process.pid}.tmp`);

@@ -41,6 +41,19 @@ export interface PathIntegralHyper {
   pending: boolean;
 }
 
+/**
+ * The scalars of {@link Backend.synapseAdamStep}: those of the kernels it fuses. The two step counts differ in
+ * general: `path.step` is the importance source's update count, `adam.step` Adam's (1-based).
+ */
+export interface SynapseAdamHyper {
+  path: PathIntegralHyper;
+  adam: AdamHyper;
+  /** viscousScale's c (read only when an importance array is given). */
+  c: number;
+  /** The learning rate: the update is scaled by −lr. */
+  lr: number;
+}
+
 export interface Backend {
   readonly name: 'portable' | 'native';
   readonly blas: BlasKind;
@@ -140,4 +153,22 @@ export interface Backend {
    * elsewhere (Ω ≤ 0 or NaN). Arithmetic in double, stored in float32.
    */
   viscousScale(u: Float32Array, importance: Float32Array, c: number): void;
+
+  /**
+   * The sleep optimiser's whole step on one parameter tensor θ (n = theta.length elements), in one pass over
+   * memory. Bit for bit the same as this backend's
+   *   pathIntegralAdvance(theta, prev, prevGrad, omega, lastChange, g, h.path);
+   *   adamDirection(g, m, v, h.adam, u);
+   *   viscousScale(u, importance, h.c);      // only when importance is not null
+   *   axpby(−h.lr, u, 0, u, u);              // scaleByLearningRate
+   *   axpby(1, theta, 1, u, theta);          // applyUpdates
+   * for any thread count, where u, the applied update, is written to `out` (which may be `g` itself) or, when
+   * `out` is null, kept nowhere. The other arrays have at least n elements; only their first n are touched.
+   * The arrays must not overlap, except that `out` may be `g`.
+   */
+  synapseAdamStep(
+    theta: Float32Array, prev: Float32Array, prevGrad: Float32Array, omega: Float32Array, lastChange: Float32Array,
+    g: Float32Array, m: Float32Array, v: Float32Array, importance: Float32Array | null, h: SynapseAdamHyper,
+    out: Float32Array | null,
+  ): void;
 }

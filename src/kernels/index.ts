@@ -3,7 +3,7 @@ import { loadNativeBackend, nativeLoadError } from './native.js';
 import { portableBackend } from './portable.js';
 
 export type {
-  Activation, AdamHyper, Backend, BinaryMap, BlasKind, PathIntegralHyper, UnaryMap,
+  Activation, AdamHyper, Backend, BinaryMap, BlasKind, PathIntegralHyper, SynapseAdamHyper, UnaryMap,
 } from './backend.js';
 export { portableBackend } from './portable.js';
 export { loadNativeBackend, nativeHasOpenblas, nativeLoadError } from './native.js';

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import type { Activation, Backend, BinaryMap, UnaryMap } from './backend.js';
+import type { Activation, Backend, BinaryMap, SynapseAdamHyper, UnaryMap } from './backend.js';
 import { loadNativeBackend, nativeHasOpenblas, nativeInfo, nativeLoadError } from './native.js';
 import { portableBackend as ref } from './portable.js';
 
@@ -743,7 +743,162 @@ test('synapse kernels reject bad arguments instead of touching memory', { skip }
     /Float32Array or null/,
   );
   assert.throws(() => b.viscousScale(f(8), f(7), 1), RangeError);
+  const hs = { path: h, adam: { beta1: 0.9, beta2: 0.999, eps: 1e-8, step: 1 }, c: 1, lr: 1e-3 };
+  const step = (lengths: number[], importance: Float32Array | null = null, out: Float32Array | null = null): void => {
+    const [t, p, pg, w, lc, g, m, v] = lengths.map(f);
+    b.synapseAdamStep(t!, p!, pg!, w!, lc!, g!, m!, v!, importance, hs, out);
+  };
+  step([8, 8, 8, 8, 8, 8, 8, 8]);
+  for (let k = 1; k < 8; k++) {
+    assert.throws(() => step([8, 8, 8, 8, 8, 8, 8, 8].map((len, i) => (i === k ? 7 : len))), RangeError, `array ${k} short`);
+  }
+  assert.throws(() => step([8, 8, 8, 8, 8, 8, 8, 8], f(7)), /importance has 7 elements/);
+  assert.throws(() => step([8, 8, 8, 8, 8, 8, 8, 8], null, f(7)), /out has 7 elements/);
+  assert.throws(() => step([8, 8, 8, 8, 8, 8, 8, 8], new Float64Array(8) as unknown as Float32Array), /Float32Array or null/);
 });
+
+// ------------------------------------------------------------------------------------------------------------
+// synapseAdamStep: the sleep optimiser's five kernels in one pass. Each backend's fused kernel must equal that
+// backend's five kernels bit for bit (the native one runs their very code, block by block, on any thread
+// count); between backends, the five kernels' own tolerances apply (Adam's direction is float32 natively,
+// double in the reference).
+
+interface StepCase extends PathCase { m: Float32Array; v: Float32Array; importance: Float32Array }
+
+/** pathCase's state and specials, Adam moments, and importance of every sign (NaN and ±Infinity included). */
+function stepCase(n: number, seed: number): StepCase {
+  const c = pathCase(n, seed, 1e-3, 1e-6);
+  const r = rng(seed + 1);
+  const m = randomView(n, r, -0.1, 0.1, 6);
+  const v = randomView(n, r, 0, 0.01, 7);
+  // β1·m + (1 − β1)·g nearly cancelling: one rounding of the sum (a fused multiply-add, as natively) or two
+  // then differ in the float result for a good share of these.
+  for (let j = 3; j < n; j += 8) m[j] = (-(0.1 * c.g[j]!) / 0.9) * (1 + (r() - 0.5) * 1e-6);
+  const importance = view(n, 8);
+  for (let j = 0; j < n; j++) {
+    const k = j % 4;
+    importance[j] = k === 0 ? -r() * 5 : k === 1 ? 0 : k === 2 ? r() * 1e-3 : r() * 1e4;
+  }
+  if (n > 20) {
+    // A zero direction (-lr·0 + 0·0 is +0 in axpby), an infinite gradient, special importance.
+    c.g[17] = 0; m[17] = 0; v[17] = 0;
+    c.g[19] = Infinity;
+    importance[13] = Number.NaN; importance[15] = Infinity; importance[16] = -0;
+  }
+  return { ...c, m, v, importance };
+}
+
+type StepOut = 'none' | 'g' | 'separate';
+const STEP_ARRAYS = ['theta', 'prev', 'prevGrad', 'omega', 'lastChange', 'g', 'm', 'v'] as const;
+
+/**
+ * One step on copies of `c`'s arrays (views at odd offsets), fused (`b.synapseAdamStep`) or as the five kernels
+ * it replaces; returns every array it may write, and the update when it is kept in a separate array.
+ */
+function runStep(
+  b: Backend, c: StepCase, h: SynapseAdamHyper, withImportance: boolean, out: StepOut, fused: boolean,
+): Map<string, Float32Array> {
+  const a = new Map<string, Float32Array>(STEP_ARRAYS.map((name, k) => [name, copyView(c[name], 1 + k)]));
+  const get = (name: string): Float32Array => must(a.get(name) ?? null);
+  const n = c.theta.length;
+  const importance = withImportance ? c.importance : null;
+  const outArray = out === 'g' ? get('g') : out === 'separate' ? view(n, 9) : null;
+  if (fused) {
+    b.synapseAdamStep(get('theta'), get('prev'), get('prevGrad'), get('omega'), get('lastChange'), get('g'), get('m'),
+      get('v'), importance, h, outArray);
+  } else {
+    const u = outArray ?? new Float32Array(n);
+    b.pathIntegralAdvance(get('theta'), get('prev'), get('prevGrad'), get('omega'), get('lastChange'), get('g'), h.path);
+    b.adamDirection(get('g'), get('m'), get('v'), h.adam, u);
+    if (importance !== null) b.viscousScale(u, importance, h.c);
+    b.axpby(-h.lr, u, 0, u, u);
+    b.axpby(1, get('theta'), 1, u, get('theta'));
+  }
+  if (out === 'separate') a.set('out', must(outArray));
+  return a;
+}
+
+/** Every combination of the step's options, with a label. */
+function stepVariants(): { h: SynapseAdamHyper; withImportance: boolean; out: StepOut; label: string }[] {
+  const variants = [];
+  for (const pending of [true, false]) {
+    for (const withImportance of [true, false]) {
+      for (const out of ['none', 'g', 'separate'] as const) {
+        const h = {
+          path: { step: 16_777_217, rtol: 1e-3, atol: 1e-6, pending },
+          adam: { beta1: 0.9, beta2: 0.999, eps: 1e-8, step: 7 },
+          c: 1.7,
+          lr: 1e-3,
+        };
+        variants.push({ h, withImportance, out, label: `pending=${pending} importance=${withImportance} out=${out}` });
+      }
+    }
+  }
+  return variants;
+}
+
+/** The fused kernel equals `b`'s five kernels bit for bit, and writes nothing outside its views. */
+function assertStepMatchesChain(b: Backend, sizes: readonly number[], tag: string): void {
+  for (const n of sizes) {
+    const c = stepCase(n, n * 5 + 1);
+    for (const { h, withImportance, out, label } of stepVariants()) {
+      const want = runStep(b, c, h, withImportance, out, false);
+      const got = runStep(b, c, h, withImportance, out, true);
+      for (const [name, expected] of want) {
+        const actual = must(got.get(name) ?? null);
+        assertSentinels(actual, `${tag} n=${n} ${label} ${name}`);
+        assertSameBits(actual, expected, `${tag} n=${n} ${label} ${name}`);
+      }
+    }
+  }
+}
+
+test('synapseAdamStep (portable) equals the five portable kernels bit for bit', () => {
+  assertStepMatchesChain(ref, [1, 15, 17, 4099], 'portable');
+});
+
+test('synapseAdamStep (native) equals the five native kernels bit for bit, 1-3 threads', { skip }, () => {
+  const b = must(builtin);
+  withThreadCounts(b, (threads) => assertStepMatchesChain(b, [1, 15, 17, 4099, 65_539], `native threads=${threads}`));
+});
+
+test('synapseAdamStep agrees with the portable reference (1 and 2 threads)', { skip }, () => {
+  const b = must(builtin);
+  const before = b.getThreads();
+  try {
+    for (const threads of [1, 2]) {
+      b.setThreads(threads);
+      for (const n of [1, 17, 4099, 65_539]) {
+        const c = stepCase(n, n * 3 + threads);
+        for (const { h, withImportance, out, label } of stepVariants()) {
+          const want = runStep(ref, c, h, withImportance, out, true);
+          const got = runStep(b, c, h, withImportance, out, true);
+          const tag = `synapseAdamStep n=${n} ${label} threads=${threads}`;
+          // The update: Adam's direction within 1e-5 (float32 natively), times lr; θ + u: the update's
+          // tolerance, plus one float ulp of θ where the sum rounds the other way.
+          const update = { rtol: 1e-5, atol: 1e-7 * h.lr };
+          const u = must(runStep(ref, c, h, withImportance, 'separate', true).get('out') ?? null);
+          for (const [name, expected] of want) {
+            const tolerance = name === 'omega' ? FUSED_TOLERANCE
+              : name === 'm' ? { rtol: 1e-6, atol: 1e-12 }
+              : name === 'v' ? { rtol: 1e-6, atol: 1e-15 }
+              : name === 'out' || (name === 'g' && out === 'g') ? update
+              : name === 'theta' ? { rtol: 1, scale: thetaScale(expected, u, h.lr) }
+              : { rtol: 0 };
+            assertClose(must(got.get(name) ?? null), flush(expected), `${tag} ${name}`, tolerance);
+          }
+        }
+      }
+    }
+  } finally {
+    b.setThreads(before);
+  }
+});
+
+/** Per element, the tolerance of θ after the step: 1e-5·|u| + 1e-7·lr for the update, one ulp of θ for the sum. */
+function thetaScale(theta: Float32Array, u: Float32Array, lr: number): Float32Array {
+  return theta.map((t, j) => 1e-5 * Math.abs(u[j]!) + 1e-7 * lr + 2 ** -23 * Math.abs(t));
+}
 
 // ------------------------------------------------------------------------------------------------------------
 // Threading of the elementwise kernels

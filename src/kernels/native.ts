@@ -15,7 +15,7 @@ import type { Activation, Backend, BinaryMap, UnaryMap } from './backend.js';
  */
 
 /** Must equal kAbiVersion in native/addon.cc. */
-const ABI_VERSION = 3;
+const ABI_VERSION = 4;
 
 /** What native/addon.cc exports. Op codes follow the enums in native/kernels.h. */
 interface NativeAddon {
@@ -54,6 +54,12 @@ interface NativeAddon {
     g: Float32Array | null, step: number, rtol: number, atol: number, pending: boolean,
   ): void;
   viscousScale(u: Float32Array, importance: Float32Array, c: number): void;
+  synapseAdamStep(
+    theta: Float32Array, prev: Float32Array, prevGrad: Float32Array, omega: Float32Array, lastChange: Float32Array,
+    g: Float32Array, m: Float32Array, v: Float32Array, importance: Float32Array | null, out: Float32Array | null,
+    pathStep: number, rtol: number, atol: number, pending: boolean, beta1: number, beta2: number, eps: number,
+    adamStep: number, c: number, lr: number,
+  ): void;
 }
 
 interface NativeAddonInfo {
@@ -62,7 +68,8 @@ interface NativeAddonInfo {
   /**
    * The compiler that built the addon, e.g. "gcc 12.2.0". A GCC build's synapse kernels (pathIntegralAdvance,
    * viscousScale) match the portable backend bit for bit; a Clang build may fuse a multiply-add in them
-   * (results within one float ulp).
+   * (results within one float ulp). synapseAdamStep repeats the expressions of the native kernels it fuses and
+   * matches them bit for bit (checked with GCC; Clang contracts the same expressions alike).
    */
   readonly compiler: string;
   /** Whether the addon was compiled with OpenMP (threads); false means every kernel runs on one thread. */
@@ -84,7 +91,7 @@ export interface NativeInfo extends NativeAddonInfo {
 const ADDON_FUNCTIONS = [
   'gemm', 'hasOpenblas', 'setThreads', 'getThreads', 'info', 'unary', 'binary', 'activationBackward', 'axpby',
   'addRowVector', 'sumColumns', 'sum', 'logSoftmax', 'softmaxCrossEntropy', 'softCrossEntropy', 'sigmoidBce',
-  'adamDirection', 'pathIntegralAdvance', 'viscousScale',
+  'adamDirection', 'pathIntegralAdvance', 'viscousScale', 'synapseAdamStep',
 ] as const satisfies readonly (keyof NativeAddon)[];
 
 const IMPL_BUILTIN = 0;
@@ -232,6 +239,13 @@ function makeBackend(addon: NativeAddon, blas: 'openblas' | 'builtin'): Backend 
     },
     viscousScale(u, importance, c): void {
       addon.viscousScale(u, importance, c);
+    },
+    synapseAdamStep(theta, prev, prevGrad, omega, lastChange, g, m, v, importance, h, out): void {
+      const { path, adam } = h;
+      addon.synapseAdamStep(
+        theta, prev, prevGrad, omega, lastChange, g, m, v, importance, out, path.step, path.rtol, path.atol,
+        path.pending, adam.beta1, adam.beta2, adam.eps, adam.step, h.c, h.lr,
+      );
     },
   };
   return Object.freeze(backend);

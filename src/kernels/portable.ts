@@ -1,4 +1,6 @@
-import type { Activation, AdamHyper, Backend, BinaryMap, PathIntegralHyper, UnaryMap } from './backend.js';
+import type {
+  Activation, AdamHyper, Backend, BinaryMap, PathIntegralHyper, SynapseAdamHyper, UnaryMap,
+} from './backend.js';
 
 /**
  * Pure-TypeScript backend: the reference that defines every kernel's meaning, and the fallback where the
@@ -241,6 +243,47 @@ export const portableBackend: Backend = {
     for (let j = 0; j < u.length; j++) {
       const o = importance[j]!;
       if (o > 0) u[j] = u[j]! / (1 + c * o);
+    }
+  },
+
+  synapseAdamStep(theta, prev, prevGrad, omega, lastChange, g, m, v, importance, h: SynapseAdamHyper, out) {
+    const { step, rtol, atol, pending } = h.path;
+    const { beta1, beta2, eps } = h.adam;
+    const bc1 = 1 - Math.pow(beta1, h.adam.step);
+    const bc2 = 1 - Math.pow(beta2, h.adam.step);
+    const c = h.c;
+    const alpha = -h.lr;
+    // Each stage's expression exactly as in the kernel it replaces, with Math.fround where that kernel stores
+    // into a Float32Array and the next one reads it back.
+    for (let j = 0; j < theta.length; j++) {
+      const t = theta[j]!;
+      const gj = g[j]!; // read before out (which may be g) is written
+      // pathIntegralAdvance (integratePath, then prev ← θ, prevGrad ← g)
+      if (pending) {
+        const before = prev[j]!;
+        const d = t - before;
+        omega[j] = omega[j]! - prevGrad[j]! * d;
+        const tol = rtol * (before < 0 ? -before : before) + atol;
+        if (d > tol || d < -tol) lastChange[j] = step;
+      }
+      prev[j] = t;
+      prevGrad[j] = gj;
+      // adamDirection: the direction uses the moments before their rounding to float32
+      const mj = beta1 * m[j]! + (1 - beta1) * gj;
+      const vj = beta2 * v[j]! + (1 - beta2) * gj * gj;
+      m[j] = mj;
+      v[j] = vj;
+      let u = Math.fround(mj / bc1 / (Math.sqrt(vj / bc2) + eps));
+      // viscousScale
+      if (importance !== null) {
+        const o = importance[j]!;
+        if (o > 0) u = Math.fround(u / (1 + c * o));
+      }
+      // axpby(−lr, u, 0, u, u): the 0·u term matters (it turns ±Infinity into NaN, and −0 into +0)
+      u = Math.fround(alpha * u + 0 * u);
+      if (out !== null) out[j] = u;
+      // axpby(1, θ, 1, u, θ)
+      theta[j] = 1 * t + 1 * u;
     }
   },
 };

@@ -6,3 +6,6 @@ export { withImportance, type SynapseChainState, type SynapseOptimizer, type Syn
 export { viscosity, type ViscosityOptions } from './viscosity.js';
 export { metaplastic, type MetaplasticOptions } from './metaplastic.js';
 export { mesu, mesuSample, type MesuOptions, type MesuState, type NormalSource } from './mesu.js';
+export {
+  synapseAdam, type SynapseAdamOptimizer, type SynapseAdamOptions, type SynapseStepper,
+} from './fused.js';

@@ -5,8 +5,9 @@ import {
 import { oneHot, slicePass, Vae, type VaeConfig } from '../../generative/index.js';
 import { getBackend } from '../../kernels/index.js';
 import {
-  applyUpdates, metaplastic, onlineImportance, scaleByAdam, scaleByLearningRate, viscosity, withImportance,
-  type GradientTransformation, type State, type SynapseChainState, type SynapseOptimizer, type SynapseTransformation,
+  applyUpdates, metaplastic, onlineImportance, scaleByAdam, scaleByLearningRate, synapseAdam, viscosity, withImportance,
+  type GradientTransformation, type State, type SynapseChainState, type SynapseOptimizer, type SynapseStepper,
+  type SynapseTransformation,
 } from '../../optim/index.js';
 import type { Scenario } from '../../protocols/types.js';
 import { accumulateGram, basisFrom, emptyBasis, projectOut, updateBasis, type Basis } from '../projection/index.js';
@@ -138,10 +139,14 @@ export function runSleep(job: SleepJob): SleepOutcome {
       const loss = sleepLoss(model, dreamer, job, rows, heads, w, rng);
       backward(loss);
       const grads = params.map((p) => p.grad ?? new Float32Array(p.size));
-      let [updates, next] = opt.update(grads, optState, data);
-      optState = next;
-      if (project !== null) [updates, projState] = project.update(updates, projState, data);
-      applyUpdates(data, updates);
+      if (project === null && opt.step !== undefined) {
+        optState = opt.step(data, grads, optState); // the same numbers as below, in one pass over memory
+      } else {
+        let [updates, next] = opt.update(grads, optState, data);
+        optState = next;
+        if (project !== null) [updates, projState] = project.update(updates, projState, data);
+        applyUpdates(data, updates);
+      }
       return loss.item();
     });
   }
@@ -171,8 +176,14 @@ export function effectiveClasses(labels: Int32Array): number {
   return Math.exp(h);
 }
 
-/** The synapse-state optimiser of sleep: Adam's direction, viscosity, learning rate, metaplastic attenuation. */
-export function sleepOptimizer(s: Pick<SleepSettings, 'xi' | 'viscosity' | 'metaplastic' | 'lr'>): SynapseOptimizer {
+/**
+ * The synapse-state optimiser of sleep: Adam's direction, viscosity, learning rate, metaplastic attenuation.
+ * Without metaplasticity it is `synapseAdam`, the same chain with a fused in-place `step`.
+ */
+export function sleepOptimizer(
+  s: Pick<SleepSettings, 'xi' | 'viscosity' | 'metaplastic' | 'lr'>,
+): SynapseOptimizer & Partial<SynapseStepper> {
+  if (s.metaplastic === 0) return synapseAdam({ xi: s.xi, c: s.viscosity, lr: s.lr });
   const ts: SynapseTransformation[] = [scaleByAdam()];
   if (s.viscosity > 0) ts.push(viscosity({ c: s.viscosity }));
   ts.push(scaleByLearningRate(s.lr));

@@ -241,6 +241,7 @@ export class EngramLearner implements Learner {
       this.quietModel = null;
     }
     const quiet = surprise < o.quietRate;
+    const epochs = quiet && o.quietEpochs > 0 ? o.quietEpochs : o.sleepEpochs;
     const stm = this.memory.contents();
     const wakeLogits = noGrad(() => {
       const h = this.model.features(Tensor.from(stm.x, [stm.n, this.setup.inputSize]));
@@ -248,7 +249,7 @@ export class EngramLearner implements Learner {
     });
     const settings: SleepSettings = {
       scenario: this.setup.scenario, numOutputs: this.setup.numOutputs, classHeads: this.classHeads,
-      batch: o.sleepBatch, epochs: quiet && o.quietEpochs > 0 ? o.quietEpochs : o.sleepEpochs, maxIterations: Math.ceil(o.sleepPace * this.sinceSleep), dreamBatch: o.dreamBatch, lr: o.lr, temperature: o.temperature,
+      batch: o.sleepBatch, epochs, maxIterations: Math.ceil(o.sleepPace * this.sinceSleep), dreamBatch: o.dreamBatch, lr: o.lr, temperature: o.temperature,
       fastDistill: o.fastDistill, dreams: o.dreams, viscosity: o.viscosity, metaplastic: o.metaplastic, xi: o.xi,
       projection: o.projection, projectionThreshold: o.projectionThreshold, projectionDreams: o.projectionDreams,
       updateBases: (this.sleeps.length + 1) % o.projectEvery === 0,

@@ -31,8 +31,8 @@ export const engramOptionsSchema = z.object({
   /** Passes over the short-term memory per sleep (iterations = ⌈epochs·|STM| / batch⌉, at least 1). */
   sleepEpochs: z.number().positive().default(24),
   /**
-   * Passes for a quiet sleep (surprising share below `quietRate`; 0 = `sleepEpochs`): its memory holds samples
-   * the slow weights already know, so it maintains rather than learns and needs less rehearsal.
+   * Passes for a quiet sleep (the wake's surprising share and its recent share both below `quietRate`; 0 =
+   * `sleepEpochs`): its memory holds samples the slow weights already know, so it maintains rather than learns.
    */
   quietEpochs: z.number().min(0).default(8),
   /**

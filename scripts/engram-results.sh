@@ -35,7 +35,7 @@ if [[ $what == permuted || $what == all ]]; then
   # 1024-1000-1000 VAE per batch, ≈ 4 h here (chosen on a 2-context validation probe, see docs/ENGRAM.md).
   # Quiet below 4 % surprising, an episode from 10 %: θ_S's share plateaus at 2-4 % on this protocol, so with
   # the Split MNIST thresholds (1 %, 5 %) no sleep is quiet and the dreamer stops following the stream.
-  engram compare --protocol permuted-mnist --scenario domain --stream task-free --seeds 1 --resume \
+  engram compare --protocol permuted-mnist --scenario domain --stream task-free --seeds 1,2 --resume \
     --out-dir "$out/permuted-task-free" --methods engram --set sleepPace=0.5 --set quietRate=0.04 --set episodeRate=0.1
   # The first run, with the Split MNIST thresholds (and full-length quiet sleeps).
   engram compare --protocol permuted-mnist --scenario domain --stream task-free --seeds 1 --resume \

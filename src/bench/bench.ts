@@ -7,10 +7,8 @@ import { Command } from 'commander';
 import { backward, crossEntropy, Rng, Tensor, zeroGrad } from '../core/index.js';
 import { loadNativeBackend, nativeHasOpenblas, nativeLoadError, setBackend, type Backend } from '../kernels/index.js';
 import { Mlp } from '../nn/index.js';
-import {
-  adam, applyUpdates, onlineImportance, scaleByAdam, scaleByLearningRate, viscosity, withImportance,
-} from '../optim/index.js';
-import { SYNAPSE_SHAPES, synapseStepMs } from './synapse-step.js';
+import { adam, applyUpdates } from '../optim/index.js';
+import { synapseGradients, synapseRunner, synapseStepMs } from './synapse-step.js';
 
 /**
  * `npm run bench -- --json FILE`: GEMM GFLOP/s of both native GEMMs on 1 and 2 threads, and samples/s of a
@@ -81,31 +79,14 @@ function mlpStepSamplesPerSecond(b: Backend, threads: number, seconds: number, b
 }
 
 /**
- * ms per update of withImportance(onlineImportance, scaleByAdam, viscosity, scaleByLearningRate) on
- * SYNAPSE_SHAPES (the update alone; applying it is not timed), with Ω > 0 as after a consolidation.
+ * ms per update of withImportance(onlineImportance, scaleByAdam, viscosity, scaleByLearningRate) (synapseAdam's
+ * `update`) on SYNAPSE_SHAPES: the update alone, applying it is not timed, with Ω > 0 as after a consolidation.
  */
 function synapseUpdateMs(b: Backend, threads: number, seconds: number): number {
   setBackend(b);
   b.setThreads(threads);
   const rng = new Rng(2);
-  const sizes = SYNAPSE_SHAPES.map((s) => s.reduce((a, x) => a * x, 1));
-  const params = sizes.map((n) => Float32Array.from({ length: n }, () => (rng.uniform() - 0.5) * 0.1));
-  const grads = sizes.map((n) => Float32Array.from({ length: n }, () => (rng.uniform() - 0.5) * 0.01));
-  const buffers = sizes.map((n) => new Float32Array(n));
-  const opt = withImportance(onlineImportance({ xi: 0.1 }), scaleByAdam(), viscosity({ c: 0.1 }), scaleByLearningRate(1e-3));
-  let state = opt.init(params);
-  const step = (): number => {
-    buffers.forEach((x, i) => x.set(grads[i]!));
-    const t0 = performance.now();
-    const [u, s] = opt.update(buffers, state, params);
-    const ms = performance.now() - t0;
-    state = s;
-    applyUpdates(params, u);
-    return ms;
-  };
-  for (let i = 0; i < 10; i++) step();
-  state = opt.consolidate(state, params);
-  for (let i = 0; i < 5; i++) step();
+  const step = synapseRunner('update', rng, synapseGradients(rng));
   // The lowest mean over three windows (bestOf keeps the highest score).
   return -bestOf(3, () => {
     let n = 0;

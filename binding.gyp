@@ -13,6 +13,8 @@
         'native/addon.cc',
         'native/gemm.cc',
         'native/kernels.cc',
+        'native/mixture.cc',
+        'native/normals.cc',
       ],
       'cflags': [
         '-O3',

@@ -25,7 +25,7 @@
 
 namespace {
 
-constexpr int32_t kAbiVersion = 4;
+constexpr int32_t kAbiVersion = 5;
 constexpr int kImplBuiltin = 0;
 constexpr int kImplOpenblas = 1;
 
@@ -100,6 +100,18 @@ struct Call {
       return fail_type(i, "an Int32Array");
     }
     *data = static_cast<int32_t*>(ptr);
+    return true;
+  }
+  bool u32(std::size_t i, uint32_t** data, std::size_t* len) {
+    napi_typedarray_type type;
+    void* ptr = nullptr;
+    napi_value ab;
+    std::size_t off;
+    if (i >= argc || napi_get_typedarray_info(env, argv[i], &type, len, &ptr, &ab, &off) != napi_ok ||
+        type != napi_uint32_array) {
+      return fail_type(i, "a Uint32Array");
+    }
+    *data = static_cast<uint32_t*>(ptr);
     return true;
   }
   bool num(std::size_t i, double* out) {
@@ -536,6 +548,66 @@ napi_value ViscousScale(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// normalPairs(state, out): out.length must be even; state holds four words.
+napi_value NormalPairs(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!begin(env, info, "normalPairs", &c)) return nullptr;
+  uint32_t* state;
+  float* out;
+  std::size_t ns, no;
+  if (!c.u32(0, &state, &ns) || !c.f32(1, &out, &no)) return nullptr;
+  if (ns != 4) {
+    c.fail_range("state must hold 4 words");
+    return nullptr;
+  }
+  if (no % 2 != 0) {
+    c.fail_range("out must have an even length");
+    return nullptr;
+  }
+  engram::normal_pairs(state, out, no / 2, threads());
+  return undefined(env);
+}
+
+// Checks the shapes shared by the mixture kernels: z n×d, means and logvars k×d, and an n×k array `what`.
+bool mixture_shapes(Call& c, std::size_t n, std::size_t k, std::size_t d, std::size_t nz, std::size_t nm,
+                    std::size_t nl, std::size_t nk, const char* what) {
+  std::size_t nd, kd, nk_need;
+  if (!mul(n, d, &nd) || !mul(k, d, &kd) || !mul(n, k, &nk_need)) return c.fail_range("sizes too large");
+  return c.need("z", nz, nd) && c.need("means", nm, kd) && c.need("logvars", nl, kd) && c.need(what, nk, nk_need);
+}
+
+// mixtureLogDensity(z, means, logvars, weights, n, k, d, resp)
+napi_value MixtureLogDensity(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!begin(env, info, "mixtureLogDensity", &c)) return nullptr;
+  float *z, *means, *logvars, *weights, *resp;
+  std::size_t nz, nm, nl, nw, nr, n, k, d;
+  if (!c.f32(0, &z, &nz) || !c.f32(1, &means, &nm) || !c.f32(2, &logvars, &nl) || !c.f32(3, &weights, &nw) ||
+      !c.size(4, &n) || !c.size(5, &k) || !c.size(6, &d) || !c.f32(7, &resp, &nr) ||
+      !mixture_shapes(c, n, k, d, nz, nm, nl, nw, "weights") || !c.need("resp", nr, n * k)) {
+    return nullptr;
+  }
+  return number(env, engram::mixture_log_density(z, means, logvars, weights, n, k, d, resp));
+}
+
+// mixtureLogDensityBackward(z, means, logvars, resp, g, n, k, d, gz | null, gm | null, gl | null)
+napi_value MixtureLogDensityBackward(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!begin(env, info, "mixtureLogDensityBackward", &c)) return nullptr;
+  float *z, *means, *logvars, *resp, *gz, *gm, *gl;
+  std::size_t nz, nm, nl, nr, ngz, ngm, ngl, n, k, d;
+  double g;
+  if (!c.f32(0, &z, &nz) || !c.f32(1, &means, &nm) || !c.f32(2, &logvars, &nl) || !c.f32(3, &resp, &nr) ||
+      !c.num(4, &g) || !c.size(5, &n) || !c.size(6, &k) || !c.size(7, &d) || !c.f32_or_null(8, &gz, &ngz) ||
+      !c.f32_or_null(9, &gm, &ngm) || !c.f32_or_null(10, &gl, &ngl) ||
+      !mixture_shapes(c, n, k, d, nz, nm, nl, nr, "resp") || (gz != nullptr && !c.need("gz", ngz, n * d)) ||
+      (gm != nullptr && !c.need("gm", ngm, k * d)) || (gl != nullptr && !c.need("gl", ngl, k * d))) {
+    return nullptr;
+  }
+  engram::mixture_log_density_backward(z, means, logvars, resp, g, n, k, d, gz, gm, gl);
+  return undefined(env);
+}
+
 // synapseAdamStep(theta, prev, prevGrad, omega, lastChange, grad, m, v, importance | null, out | null,
 //                 pathStep, rtol, atol, pending, beta1, beta2, eps, adamStep, c, lr)
 napi_value SynapseAdamStep(napi_env env, napi_callback_info info) {
@@ -591,6 +663,9 @@ NAPI_MODULE_INIT() {
       {"pathIntegralAdvance", PathIntegralAdvance},
       {"viscousScale", ViscousScale},
       {"synapseAdamStep", SynapseAdamStep},
+      {"normalPairs", NormalPairs},
+      {"mixtureLogDensity", MixtureLogDensity},
+      {"mixtureLogDensityBackward", MixtureLogDensityBackward},
   };
   for (const Export& e : kExports) {
     napi_value fn;

@@ -73,4 +73,17 @@ void synapse_adam_step(float* theta, float* prev, float* prev_grad, float* omega
                        const float* grad, float* m, float* v, const float* importance, float* out, std::size_t n,
                        const SynapseAdamScalars& s, int nthreads);
 
+// Box–Muller normals from a xoshiro128** stream (state: four words, advanced in place): 2·pairs values, the
+// same as Rng.fillNormal's (see normalPairs in src/kernels/backend.ts).
+void normal_pairs(uint32_t* state, float* out, std::size_t pairs, int nthreads);
+
+// Σ_r log Σ_m w[r,m]·N(z_r; μ_m, diag e^{logvar_m}) over n rows of d dimensions and k modes, writing the
+// responsibilities resp (n×k); modes with weight ≤ 0 are absent (see mixtureLogDensity in backend.ts).
+double mixture_log_density(const float* z, const float* means, const float* logvars, const float* weights,
+                           std::size_t n, std::size_t k, std::size_t d, float* resp);
+// Its gradient times g with respect to z, means and logvars, each written (overwritten) where not null.
+void mixture_log_density_backward(const float* z, const float* means, const float* logvars, const float* resp,
+                                  double g, std::size_t n, std::size_t k, std::size_t d, float* gz, float* gm,
+                                  float* gl);
+
 }  // namespace engram

@@ -306,42 +306,24 @@ const OPS: { [K in OpName]: OpDef<OpAttrs[K]> } = {
   mixtureLogDensity: {
     // mean_r log Σ_k w[r,k] · N(z_r; μ_k, diag e^{logvar_k}), with fixed mixture weights w (rows of a
     // distribution over the K modes). The gradient uses the responsibilities ρ[r,k] ∝ w[r,k] N_k(z_r).
-    forward(_b, [z, means, logvars], { weights }) {
+    forward(b, [z, means, logvars], { weights }) {
       const [n, d] = rowsCols(z!);
       const [k, d2] = rowsCols(means!);
       if (d2 !== d) throw new Error(`mixtureLogDensity: modes have ${d2} dimensions, z has ${d}`);
       sameShape(means!, logvars!, 'mixtureLogDensity');
       if (weights.length !== n * k) throw new Error(`mixtureLogDensity: ${weights.length} weights for ${n}x${k}`);
-      const { logDensity, resp } = mixtureResponsibilities(z!.data, means!.data, logvars!.data, weights, n, k, d);
+      const resp = allocateUninitialised(n * k);
+      const logDensity = b.mixtureLogDensity(z!.data, means!.data, logvars!.data, weights, n, k, d, resp);
       return { ...scalar(logDensity / n), saved: resp };
     },
-    backward(_b, [z, means, logvars], _a, _y, gy, resp, needs) {
+    backward(b, [z, means, logvars], _a, _y, gy, resp, needs) {
       const [n, d] = rowsCols(z!);
       const k = means!.rows;
-      const g = gy[0]! / n;
-      const zd = z!.data;
-      const md = means!.data;
-      const lv = logvars!.data;
-      const gz = needs[0] ? f32(n * d) : null;
-      const gm = needs[1] ? f32(k * d) : null;
-      const gl = needs[2] ? f32(k * d) : null;
-      const inv = inverseVariances(lv);
-      for (let r = 0; r < n; r++) {
-        const zr = r * d;
-        for (let m = 0; m < k; m++) {
-          const p = resp![r * k + m]! * g;
-          if (p === 0) continue;
-          const mr = m * d;
-          // d log N / dz = −(z−μ)/σ², d/dμ = (z−μ)/σ², d/dlogvar = ½((z−μ)²/σ² − 1)
-          for (let j = 0; j < d; j++) {
-            const diff = zd[zr + j]! - md[mr + j]!;
-            const pdi = p * diff * inv[mr + j]!;
-            if (gz !== null) gz[zr + j] = gz[zr + j]! - pdi;
-            if (gm !== null) gm[mr + j] = gm[mr + j]! + pdi;
-            if (gl !== null) gl[mr + j] = gl[mr + j]! + 0.5 * p * (diff * diff * inv[mr + j]! - 1);
-          }
-        }
-      }
+      // The kernel overwrites what it is given.
+      const gz = needs[0] ? allocateUninitialised(n * d) : null;
+      const gm = needs[1] ? allocateUninitialised(k * d) : null;
+      const gl = needs[2] ? allocateUninitialised(k * d) : null;
+      b.mixtureLogDensityBackward(z!.data, means!.data, logvars!.data, resp!, gy[0]! / n, n, k, d, gz, gm, gl);
       return [gz, gm, gl];
     },
   },
@@ -418,51 +400,6 @@ const OPS: { [K in OpName]: OpDef<OpAttrs[K]> } = {
     },
   },
 };
-
-const LOG_2PI = Math.log(2 * Math.PI);
-
-/** exp(−logvar) per mode and dimension, computed once rather than once per row (the same doubles). */
-function inverseVariances(logvars: Float32Array): Float64Array {
-  const inv = new Float64Array(logvars.length);
-  for (let i = 0; i < logvars.length; i++) inv[i] = Math.exp(-logvars[i]!);
-  return inv;
-}
-
-/**
- * Σ_r log Σ_k w[r,k] N(z_r; μ_k, σ_k²) and the responsibilities ρ[r,k] = w N_k / Σ_k' w N_k' (log-sum-exp, so
- * that distant modes do not underflow). Modes with weight 0 are skipped.
- */
-function mixtureResponsibilities(
-  z: Float32Array, means: Float32Array, logvars: Float32Array, weights: Float32Array, n: number, k: number, d: number,
-): { logDensity: number; resp: Float32Array } {
-  const resp = f32(n * k);
-  const a = new Float64Array(k);
-  const inv = inverseVariances(logvars);
-  let total = 0;
-  for (let r = 0; r < n; r++) {
-    let max = -Infinity;
-    for (let m = 0; m < k; m++) {
-      const w = weights[r * k + m]!;
-      if (w <= 0) {
-        a[m] = -Infinity;
-        continue;
-      }
-      let s = 0;
-      for (let j = 0; j < d; j++) {
-        const lv = logvars[m * d + j]!;
-        const diff = z[r * d + j]! - means[m * d + j]!;
-        s += LOG_2PI + lv + diff * diff * inv[m * d + j]!;
-      }
-      a[m] = Math.log(w) - 0.5 * s;
-      if (a[m]! > max) max = a[m]!;
-    }
-    let sum = 0;
-    for (let m = 0; m < k; m++) sum += a[m] === -Infinity ? 0 : Math.exp(a[m]! - max);
-    total += max + Math.log(sum);
-    for (let m = 0; m < k; m++) resp[r * k + m] = a[m] === -Infinity ? 0 : Math.exp(a[m]! - max) / sum;
-  }
-  return { logDensity: total, resp };
-}
 
 /** Gradient recording can be switched off (evaluation, dreaming) to save memory and time. */
 let gradEnabled = true;

@@ -9,6 +9,9 @@
  * const z = rng.normal();       // N(0, 1)
  * const k = rng.int(10);        // 0..9
  */
+import { getBackend } from '../kernels/index.js';
+import { xoshiroNext } from '../kernels/xoshiro.js';
+
 export class Rng {
   private s: Uint32Array;
   private spareNormal: number | null = null;
@@ -29,16 +32,7 @@ export class Rng {
 
   /** Next raw 32-bit unsigned integer. */
   nextUint32(): number {
-    const s = this.s;
-    const result = Math.imul(rotl(Math.imul(s[1]!, 5) >>> 0, 7), 9) >>> 0;
-    const t = (s[1]! << 9) >>> 0;
-    s[2]! ^= s[0]!;
-    s[3]! ^= s[1]!;
-    s[1]! ^= s[2]!;
-    s[0]! ^= s[3]!;
-    s[2]! ^= t;
-    s[3] = rotl(s[3]!, 11);
-    return result;
+    return xoshiroNext(this.s);
   }
 
   /** Uniform in [0, 1) with 32 bits of resolution. */
@@ -75,6 +69,12 @@ export class Rng {
     if (out.length > 0 && this.spareNormal !== null) {
       out[i++] = this.spareNormal;
       this.spareNormal = null;
+    }
+    if (out instanceof Float32Array) {
+      // The pairs in one backend call (natively, a C loop instead of a JS one).
+      const pairs = (out.length - i) >> 1;
+      getBackend().normalPairs(this.s, out.subarray(i, i + 2 * pairs));
+      i += 2 * pairs;
     }
     for (; i + 1 < out.length; i += 2) {
       let u = this.uniform();
@@ -117,8 +117,4 @@ export class Rng {
     const spare = state[4]!;
     this.spareNormal = Number.isNaN(spare) ? null : spare;
   }
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
 }

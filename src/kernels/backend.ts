@@ -171,4 +171,33 @@ export interface Backend {
     g: Float32Array, m: Float32Array, v: Float32Array, importance: Float32Array | null, h: SynapseAdamHyper,
     out: Float32Array | null,
   ): void;
+
+  /**
+   * Standard normals by Box–Muller from a xoshiro128** stream whose four state words are `state` (advanced in
+   * place), two per pair: u₁ = next()/2³² (drawn again while 0), u₂ = next()/2³², r = √(−2·ln u₁), θ = 2π·u₂,
+   * out[2i] = r·cos θ, out[2i+1] = r·sin θ, in double, stored in float32. out.length must be even. These are
+   * `Rng.fillNormal`'s values (a native backend's C library may differ from V8's in the last bit of a double).
+   */
+  normalPairs(state: Uint32Array, out: Float32Array): void;
+
+  /**
+   * Mixture log-density of the rows of z (n×d) under k diagonal Gaussian modes (means and logvars, k×d) with
+   * per-row weights (n×k; a weight ≤ 0 leaves the mode out): returns Σ_r log Σ_m w[r,m]·N(z_r; μ_m, e^{logvar_m})
+   * (log-sum-exp) and writes the responsibilities resp[r,m] = w·N_m / Σ_m' w·N_m' (0 for absent modes).
+   * Arithmetic in double, each row's sum over dimensions in order.
+   */
+  mixtureLogDensity(
+    z: Float32Array, means: Float32Array, logvars: Float32Array, weights: Float32Array, n: number, k: number,
+    d: number, resp: Float32Array,
+  ): number;
+
+  /**
+   * g times the gradient of `mixtureLogDensity` from its responsibilities, written (overwritten) into gz (n×d),
+   * gm and gl (k×d) where not null: ∂/∂z_r = −Σ_m ρ_rm (z_r−μ_m)/σ_m², ∂/∂μ_m = Σ_r ρ_rm (z_r−μ_m)/σ_m²,
+   * ∂/∂logvar_m = Σ_r ½ρ_rm ((z_r−μ_m)²/σ_m² − 1); accumulated in float32 over m (for gz) and r (gm, gl) in order.
+   */
+  mixtureLogDensityBackward(
+    z: Float32Array, means: Float32Array, logvars: Float32Array, resp: Float32Array, g: number, n: number, k: number,
+    d: number, gz: Float32Array | null, gm: Float32Array | null, gl: Float32Array | null,
+  ): void;
 }

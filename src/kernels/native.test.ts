@@ -757,6 +757,73 @@ test('synapse kernels reject bad arguments instead of touching memory', { skip }
   assert.throws(() => step([8, 8, 8, 8, 8, 8, 8, 8], new Float64Array(8) as unknown as Float32Array), /Float32Array or null/);
 });
 
+test('normalPairs: the same normals and final state as the reference, on 1 and 2 threads', { skip }, () => {
+  const b = must(builtin);
+  const threads = b.getThreads();
+  try {
+    for (const t of [1, 2]) {
+      b.setThreads(t);
+      for (const n of [0, 2, 14, 2 * 5000 + 2]) {
+        const sRef = new Uint32Array([7, 1, 99, 123456789]);
+        const s = sRef.slice();
+        const expected = new Float32Array(n);
+        ref.normalPairs(sRef, expected);
+        const out = view(n);
+        b.normalPairs(s, out);
+        assert.deepEqual(Array.from(out), Array.from(expected), `n=${n}, ${t} threads`);
+        assert.deepEqual(Array.from(s), Array.from(sRef), `state after n=${n}`);
+        assertSentinels(out, `normalPairs n=${n}`);
+      }
+    }
+  } finally {
+    b.setThreads(threads);
+  }
+  assert.throws(() => b.normalPairs(new Uint32Array(3), new Float32Array(2)), /4 words/);
+  assert.throws(() => b.normalPairs(new Uint32Array(4), new Float32Array(3)), /even length/);
+  assert.throws(() => b.normalPairs(new Int32Array(4) as unknown as Uint32Array, new Float32Array(2)), /Uint32Array/);
+});
+
+test('mixtureLogDensity and its backward agree with the reference (absent modes, one mode)', { skip }, () => {
+  const b = must(builtin);
+  for (const [n, k, d] of [[1, 1, 1], [13, 3, 7], [37, 10, 100]] as const) {
+    const r = rng(n * 31 + k);
+    const z = randomView(n * d, r, -2, 2);
+    const means = randomView(k * d, r, -1, 1);
+    const logvars = randomView(k * d, r, -0.5, 0.5);
+    // Rows with every mode, with one (a hard label), and with some absent (weight 0).
+    const weights = view(n * k);
+    for (let i = 0; i < n; i++) {
+      for (let m = 0; m < k; m++) weights[i * k + m] = i % 3 === 0 ? 1 / k : i % 3 === 1 ? (m === i % k ? 1 : 0) : (m % 2 === 0 ? r() : 0);
+    }
+    if (k > 1) weights[2 * k + 1] = 0.5; // row 2 always has a mode
+    const respRef = new Float32Array(n * k);
+    const lossRef = ref.mixtureLogDensity(z, means, logvars, weights, n, k, d, respRef);
+    const resp = view(n * k);
+    const loss = b.mixtureLogDensity(z, means, logvars, weights, n, k, d, resp);
+    assert.ok(Number.isFinite(lossRef), `[${n},${k},${d}]: reference finite`);
+    // exp and log are the C library's against V8's: the sum may differ in its last bits.
+    assertCloseNumber(loss, lossRef, `[${n},${k},${d}] log-density`, 1e-12);
+    assert.deepEqual(Array.from(resp), Array.from(respRef), `[${n},${k},${d}] responsibilities`);
+    assertSentinels(resp, 'resp');
+    const gRef = [new Float32Array(n * d), new Float32Array(k * d), new Float32Array(k * d)] as const;
+    ref.mixtureLogDensityBackward(z, means, logvars, respRef, 0.3, n, k, d, ...gRef);
+    // Outputs start as garbage: the kernel overwrites them.
+    const g = [view(n * d).fill(7), view(k * d).fill(7), view(k * d).fill(7)] as const;
+    b.mixtureLogDensityBackward(z, means, logvars, resp, 0.3, n, k, d, ...g);
+    g.forEach((x, i) => assert.deepEqual(Array.from(x), Array.from(gRef[i]), `[${n},${k},${d}] gradient ${i}`));
+    const gz = view(n * d);
+    b.mixtureLogDensityBackward(z, means, logvars, resp, 0.3, n, k, d, gz, null, null);
+    assert.deepEqual(Array.from(gz), Array.from(gRef[0]), 'gz alone');
+  }
+  const f = (len: number): Float32Array => new Float32Array(len);
+  assert.throws(() => b.mixtureLogDensity(f(5), f(6), f(6), f(2), 2, 2, 3, f(4)), /z has 5 elements/);
+  assert.throws(() => b.mixtureLogDensity(f(6), f(6), f(5), f(4), 2, 2, 3, f(4)), /logvars has 5 elements/);
+  assert.throws(() => b.mixtureLogDensity(f(6), f(6), f(6), f(3), 2, 2, 3, f(4)), /weights has 3 elements/);
+  assert.throws(() => b.mixtureLogDensity(f(6), f(6), f(6), f(4), 2, 2, 3, f(3)), /resp has 3 elements/);
+  assert.throws(() => b.mixtureLogDensityBackward(f(6), f(6), f(6), f(4), 1, 2, 2, 3, f(5), null, null), /gz has 5/);
+  assert.throws(() => b.mixtureLogDensityBackward(f(6), f(6), f(6), f(4), 1, 2, 2, 3, null, null, f(5)), /gl has 5/);
+});
+
 // ------------------------------------------------------------------------------------------------------------
 // synapseAdamStep: the sleep optimiser's five kernels in one pass. Each backend's fused kernel must equal that
 // backend's five kernels bit for bit (the native one runs their very code, block by block, on any thread

@@ -15,7 +15,7 @@ import type { Activation, Backend, BinaryMap, UnaryMap } from './backend.js';
  */
 
 /** Must equal kAbiVersion in native/addon.cc. */
-const ABI_VERSION = 4;
+const ABI_VERSION = 5;
 
 /** What native/addon.cc exports. Op codes follow the enums in native/kernels.h. */
 interface NativeAddon {
@@ -60,6 +60,15 @@ interface NativeAddon {
     pathStep: number, rtol: number, atol: number, pending: boolean, beta1: number, beta2: number, eps: number,
     adamStep: number, c: number, lr: number,
   ): void;
+  normalPairs(state: Uint32Array, out: Float32Array): void;
+  mixtureLogDensity(
+    z: Float32Array, means: Float32Array, logvars: Float32Array, weights: Float32Array, n: number, k: number,
+    d: number, resp: Float32Array,
+  ): number;
+  mixtureLogDensityBackward(
+    z: Float32Array, means: Float32Array, logvars: Float32Array, resp: Float32Array, g: number, n: number, k: number,
+    d: number, gz: Float32Array | null, gm: Float32Array | null, gl: Float32Array | null,
+  ): void;
 }
 
 interface NativeAddonInfo {
@@ -91,7 +100,8 @@ export interface NativeInfo extends NativeAddonInfo {
 const ADDON_FUNCTIONS = [
   'gemm', 'hasOpenblas', 'setThreads', 'getThreads', 'info', 'unary', 'binary', 'activationBackward', 'axpby',
   'addRowVector', 'sumColumns', 'sum', 'logSoftmax', 'softmaxCrossEntropy', 'softCrossEntropy', 'sigmoidBce',
-  'adamDirection', 'pathIntegralAdvance', 'viscousScale', 'synapseAdamStep',
+  'adamDirection', 'pathIntegralAdvance', 'viscousScale', 'synapseAdamStep', 'normalPairs', 'mixtureLogDensity',
+  'mixtureLogDensityBackward',
 ] as const satisfies readonly (keyof NativeAddon)[];
 
 const IMPL_BUILTIN = 0;
@@ -246,6 +256,15 @@ function makeBackend(addon: NativeAddon, blas: 'openblas' | 'builtin'): Backend 
         theta, prev, prevGrad, omega, lastChange, g, m, v, importance, out, path.step, path.rtol, path.atol,
         path.pending, adam.beta1, adam.beta2, adam.eps, adam.step, h.c, h.lr,
       );
+    },
+    normalPairs(state, out): void {
+      addon.normalPairs(state, out);
+    },
+    mixtureLogDensity(z, means, logvars, weights, n, k, d, resp): number {
+      return addon.mixtureLogDensity(z, means, logvars, weights, n, k, d, resp);
+    },
+    mixtureLogDensityBackward(z, means, logvars, resp, g, n, k, d, gz, gm, gl): void {
+      addon.mixtureLogDensityBackward(z, means, logvars, resp, g, n, k, d, gz, gm, gl);
     },
   };
   return Object.freeze(backend);

@@ -1,6 +1,7 @@
 import type {
   Activation, AdamHyper, Backend, BinaryMap, PathIntegralHyper, SynapseAdamHyper, UnaryMap,
 } from './backend.js';
+import { xoshiroNext } from './xoshiro.js';
 
 /**
  * Pure-TypeScript backend: the reference that defines every kernel's meaning, and the fallback where the
@@ -286,7 +287,81 @@ export const portableBackend: Backend = {
       theta[j] = 1 * t + 1 * u;
     }
   },
+
+  normalPairs(state, out) {
+    if (state.length !== 4) throw new RangeError('normalPairs: state must hold 4 words');
+    if (out.length % 2 !== 0) throw new RangeError('normalPairs: out must have an even length');
+    for (let i = 0; i < out.length; i += 2) {
+      let u = xoshiroNext(state) / 4294967296;
+      while (u === 0) u = xoshiroNext(state) / 4294967296;
+      const r = Math.sqrt(-2 * Math.log(u));
+      const th = 2 * Math.PI * (xoshiroNext(state) / 4294967296);
+      out[i] = r * Math.cos(th);
+      out[i + 1] = r * Math.sin(th);
+    }
+  },
+
+  mixtureLogDensity(z, means, logvars, weights, n, k, d, resp) {
+    const a = new Float64Array(k);
+    const inv = inverseVariances(logvars);
+    let total = 0;
+    for (let r = 0; r < n; r++) {
+      let max = -Infinity;
+      for (let m = 0; m < k; m++) {
+        const w = weights[r * k + m]!;
+        if (w <= 0) {
+          a[m] = -Infinity;
+          continue;
+        }
+        let s = 0;
+        for (let j = 0; j < d; j++) {
+          const lv = logvars[m * d + j]!;
+          const diff = z[r * d + j]! - means[m * d + j]!;
+          s += LOG_2PI + lv + diff * diff * inv[m * d + j]!;
+        }
+        a[m] = Math.log(w) - 0.5 * s;
+        if (a[m]! > max) max = a[m]!;
+      }
+      let sum = 0;
+      for (let m = 0; m < k; m++) sum += a[m] === -Infinity ? 0 : Math.exp(a[m]! - max);
+      total += max + Math.log(sum);
+      for (let m = 0; m < k; m++) resp[r * k + m] = a[m] === -Infinity ? 0 : Math.exp(a[m]! - max) / sum;
+    }
+    return total;
+  },
+
+  mixtureLogDensityBackward(z, means, logvars, resp, g, n, k, d, gz, gm, gl) {
+    const inv = inverseVariances(logvars);
+    gz?.fill(0, 0, n * d);
+    gm?.fill(0, 0, k * d);
+    gl?.fill(0, 0, k * d);
+    for (let r = 0; r < n; r++) {
+      const zr = r * d;
+      for (let m = 0; m < k; m++) {
+        const p = resp[r * k + m]! * g;
+        if (p === 0) continue;
+        const mr = m * d;
+        // d log N / dz = −(z−μ)/σ², d/dμ = (z−μ)/σ², d/dlogvar = ½((z−μ)²/σ² − 1)
+        for (let j = 0; j < d; j++) {
+          const diff = z[zr + j]! - means[mr + j]!;
+          const pdi = p * diff * inv[mr + j]!;
+          if (gz !== null) gz[zr + j] = gz[zr + j]! - pdi;
+          if (gm !== null) gm[mr + j] = gm[mr + j]! + pdi;
+          if (gl !== null) gl[mr + j] = gl[mr + j]! + 0.5 * p * (diff * diff * inv[mr + j]! - 1);
+        }
+      }
+    }
+  },
 };
+
+const LOG_2PI = Math.log(2 * Math.PI);
+
+/** 1/σ² = e^{−logvar} per mode and dimension, in double. */
+function inverseVariances(logvars: Float32Array): Float64Array {
+  const inv = new Float64Array(logvars.length);
+  for (let i = 0; i < logvars.length; i++) inv[i] = Math.exp(-logvars[i]!);
+  return inv;
+}
 
 /** ω −= prevGrad·(θ − prev) and the significant-change marks of {@link Backend.pathIntegralAdvance}. */
 function integratePath(

@@ -74,10 +74,10 @@ struct Call {
     *data = static_cast<float*>(ptr);
     return true;
   }
-  // A Float32Array, or null / undefined (*data = nullptr, *len = 0).
+  // A Float32Array, or null / undefined / absent (*data = nullptr, *len = 0).
   bool f32_or_null(std::size_t i, float** data, std::size_t* len) {
     napi_valuetype t;
-    if (i < argc && napi_typeof(env, argv[i], &t) == napi_ok && (t == napi_null || t == napi_undefined)) {
+    if (i >= argc || (napi_typeof(env, argv[i], &t) == napi_ok && (t == napi_null || t == napi_undefined))) {
       *data = nullptr;
       *len = 0;
       return true;
@@ -183,10 +183,11 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
   bool ta, tb;
   std::size_t m, n, k, la, lb, lc;
   double alpha, beta;
-  float *a, *b, *out;
+  float *a, *b, *out, *bias;
+  std::size_t lbias;
   if (!c.integer(0, &impl) || !c.boolean(1, &ta) || !c.boolean(2, &tb) || !c.size(3, &m) || !c.size(4, &n) ||
       !c.size(5, &k) || !c.num(6, &alpha) || !c.f32(7, &a, &la) || !c.f32(8, &b, &lb) || !c.num(9, &beta) ||
-      !c.f32(10, &out, &lc)) {
+      !c.f32(10, &out, &lc) || !c.f32_or_null(11, &bias, &lbias)) {
     return nullptr;
   }
   std::size_t mk, kn, mn;
@@ -195,14 +196,17 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
     c.fail_range("sizes too large");
     return nullptr;
   }
-  if (!c.need("a", la, mk) || !c.need("b", lb, kn) || !c.need("c", lc, mn)) return nullptr;
+  if (!c.need("a", la, mk) || !c.need("b", lb, kn) || !c.need("c", lc, mn) ||
+      (bias != nullptr && !c.need("bias", lbias, n))) {
+    return nullptr;
+  }
   const long lda = static_cast<long>(ta ? m : k);
   const long ldb = static_cast<long>(tb ? k : n);
   const int threads = g_threads.load(std::memory_order_relaxed);
   if (impl == kImplBuiltin) {
     engram::sgemm_builtin(ta, tb, static_cast<long>(m), static_cast<long>(n), static_cast<long>(k),
                           static_cast<float>(alpha), a, lda, b, ldb, static_cast<float>(beta), out,
-                          static_cast<long>(n), threads);
+                          static_cast<long>(n), bias, threads);
     return undefined(env);
   }
 #ifdef ENGRAM_HAVE_OPENBLAS
@@ -211,6 +215,7 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
     if (k == 0) {
       // Not every BLAS accepts k = 0; the result is beta * C (zeros when beta = 0, whatever C held).
       for (std::size_t i = 0; i < mn; ++i) out[i] = beta == 0.0 ? 0.0f : static_cast<float>(beta) * out[i];
+      if (bias != nullptr) engram::add_row_vector(out, bias, m, n, out, threads);
       return undefined(env);
     }
     // OpenBLAS's beta = 0 path stores zeros without reading C (NaN in C is ignored), as the interface requires;
@@ -226,6 +231,7 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
                 static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k), static_cast<float>(alpha),
                 a, static_cast<blasint>(lda), b, static_cast<blasint>(ldb), static_cast<float>(beta), out,
                 static_cast<blasint>(n));
+    if (bias != nullptr) engram::add_row_vector(out, bias, m, n, out, threads);
     return undefined(env);
   }
 #endif
@@ -553,9 +559,17 @@ napi_value NormalPairs(napi_env env, napi_callback_info info) {
   Call c;
   if (!begin(env, info, "normalPairs", &c)) return nullptr;
   uint32_t* state;
-  float* out;
   std::size_t ns, no;
-  if (!c.u32(0, &state, &ns) || !c.f32(1, &out, &no)) return nullptr;
+  if (!c.u32(0, &state, &ns)) return nullptr;
+  napi_typedarray_type type;
+  void* out = nullptr;
+  napi_value ab;
+  std::size_t off;
+  if (c.argc < 2 || napi_get_typedarray_info(env, c.argv[1], &type, &no, &out, &ab, &off) != napi_ok ||
+      (type != napi_float32_array && type != napi_float64_array)) {
+    c.fail_type(1, "a Float32Array or Float64Array");
+    return nullptr;
+  }
   if (ns != 4) {
     c.fail_range("state must hold 4 words");
     return nullptr;
@@ -564,7 +578,11 @@ napi_value NormalPairs(napi_env env, napi_callback_info info) {
     c.fail_range("out must have an even length");
     return nullptr;
   }
-  engram::normal_pairs(state, out, no / 2, threads());
+  if (type == napi_float32_array) {
+    engram::normal_pairs(state, static_cast<float*>(out), no / 2, threads());
+  } else {
+    engram::normal_pairs(state, static_cast<double*>(out), no / 2, threads());
+  }
   return undefined(env);
 }
 

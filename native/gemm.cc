@@ -50,6 +50,7 @@ struct Simd {
   static inline V set1(float x) { return _mm512_set1_ps(x); }
   static inline V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
   static inline V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+  static inline V add(V a, V b) { return _mm512_add_ps(a, b); }
   static inline void store(float* p, V v) { _mm512_storeu_ps(p, v); }
   static inline __mmask16 mask(int n) { return static_cast<__mmask16>((1u << n) - 1u); }
   static inline V loadN(const float* p, int n) { return _mm512_maskz_loadu_ps(mask(n), p); }
@@ -73,6 +74,7 @@ struct Simd {
   static inline V set1(float x) { return _mm256_set1_ps(x); }
   static inline V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
   static inline V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+  static inline V add(V a, V b) { return _mm256_add_ps(a, b); }
   static inline void store(float* p, V v) { _mm256_storeu_ps(p, v); }
   static inline __m256i mask(int n) {
     return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMaskTable + 8 - n));
@@ -103,6 +105,7 @@ struct Simd {
   static inline V set1(float x) { return V{x, x, x, x}; }
   static inline V fma(V a, V b, V c) { return a * b + c; }
   static inline V mul(V a, V b) { return a * b; }
+  static inline V add(V a, V b) { return a + b; }
   static inline void store(float* p, V v) { std::memcpy(p, &v, sizeof v); }
   static inline V loadN(const float* p, int n) {
     V v = zero();
@@ -149,13 +152,44 @@ constexpr long L3_BYTES = ENGRAM_GEMM_L3_BYTES;  // budget for one packed A bloc
 // threads take static bands. Below MIN_PARALLEL_FLOPS one thread is faster than waking another.
 
 // ---------------------------------------------------------------------------------------------------------
-// Micro-kernel: C[0:MRU, 0:w] = alpha * Ap^T Bp + beta * C, where w = (NVU-1)*W + lastw.
-// Ap: kc steps of MR floats; Bp: kc steps of NR floats (both packed, zero padded).
+// Stores a micro-tile: C = alpha * acc + beta * C, then + bias when kBias (a separate rounding, as an add after
+// the GEMM would do).
+template <int MRU, int NVU, bool kBias>
+inline void epilogue(const Simd::V (&acc)[MRU][NVU], float* __restrict c, long ldc, Simd::V va, float beta,
+                     int lastw, const Simd::V (&vbias)[NVU]) {
+  using V = Simd::V;
+  const V vb = Simd::set1(beta);
+#pragma GCC unroll 16
+  for (int r = 0; r < MRU; ++r) {
+    float* cr = c + r * ldc;
+#pragma GCC unroll 4
+    for (int v = 0; v < NVU; ++v) {
+      float* cv = cr + v * W;
+      const bool full = v < NVU - 1 || lastw == W;
+      V out;
+      if (beta == 0.0f) {
+        out = Simd::mul(va, acc[r][v]);
+      } else {
+        out = Simd::fma(va, acc[r][v], Simd::mul(vb, full ? Simd::load(cv) : Simd::loadN(cv, lastw)));
+      }
+      if (kBias) out = Simd::add(out, vbias[v]);
+      if (full) {
+        Simd::store(cv, out);
+      } else {
+        Simd::storeN(cv, out, lastw);
+      }
+    }
+  }
+}
+
+// Micro-kernel: C[0:MRU, 0:w] = alpha * Ap^T Bp + beta * C (+ bias[0:w] on every row, added last, when bias
+// is not null), where w = (NVU-1)*W + lastw. Ap: kc steps of MR floats; Bp: kc steps of NR floats (both
+// packed, zero padded).
 
 template <int MRU, int NVU>
 __attribute__((noinline)) void micro_kernel(long kc, const float* __restrict a, const float* __restrict b,
                                             float* __restrict c, long ldc, float alpha, float beta,
-                                            int lastw) {
+                                            int lastw, const float* __restrict bias) {
   using V = Simd::V;
   V acc[MRU][NVU];
 #pragma GCC unroll 16
@@ -197,39 +231,21 @@ __attribute__((noinline)) void micro_kernel(long kc, const float* __restrict a, 
   }
 
   const V va = Simd::set1(alpha);
-  if (beta == 0.0f) {
-#pragma GCC unroll 16
-    for (int r = 0; r < MRU; ++r) {
-      float* cr = c + r * ldc;
+  // The bias, one vector per column group (zeros when there is none: x + 0 = x for every float but -0).
+  V vbias[NVU];
 #pragma GCC unroll 4
-      for (int v = 0; v < NVU - 1; ++v) Simd::store(cr + v * W, Simd::mul(va, acc[r][v]));
-      const V last = Simd::mul(va, acc[r][NVU - 1]);
-      if (lastw == W) {
-        Simd::store(cr + (NVU - 1) * W, last);
-      } else {
-        Simd::storeN(cr + (NVU - 1) * W, last, lastw);
-      }
-    }
+  for (int v = 0; v < NVU; ++v) {
+    vbias[v] = bias == nullptr ? Simd::zero() : v < NVU - 1 || lastw == W ? Simd::load(bias + v * W)
+                                                                         : Simd::loadN(bias + v * W, lastw);
+  }
+  if (bias == nullptr) {
+    epilogue<MRU, NVU, false>(acc, c, ldc, va, beta, lastw, vbias);
   } else {
-    const V vb = Simd::set1(beta);
-#pragma GCC unroll 16
-    for (int r = 0; r < MRU; ++r) {
-      float* cr = c + r * ldc;
-#pragma GCC unroll 4
-      for (int v = 0; v < NVU - 1; ++v) {
-        Simd::store(cr + v * W, Simd::fma(va, acc[r][v], Simd::mul(vb, Simd::load(cr + v * W))));
-      }
-      float* cl = cr + (NVU - 1) * W;
-      if (lastw == W) {
-        Simd::store(cl, Simd::fma(va, acc[r][NVU - 1], Simd::mul(vb, Simd::load(cl))));
-      } else {
-        Simd::storeN(cl, Simd::fma(va, acc[r][NVU - 1], Simd::mul(vb, Simd::loadN(cl, lastw))), lastw);
-      }
-    }
+    epilogue<MRU, NVU, true>(acc, c, ldc, va, beta, lastw, vbias);
   }
 }
 
-using KernelFn = void (*)(long, const float*, const float*, float*, long, float, float, int);
+using KernelFn = void (*)(long, const float*, const float*, float*, long, float, float, int, const float*);
 
 template <int R, int... Vs>
 constexpr std::array<KernelFn, NV> kernel_row(std::integer_sequence<int, Vs...>) {
@@ -305,6 +321,7 @@ struct Problem {
   long ldb;
   float* C;
   long ldc;
+  const float* bias;  // added to every row of C after the last rank-kc update; null for none
   long mc, kc, nc;  // block sizes (mc multiple of MR, nc multiple of NR)
   float* Ap;
   float* Bp;
@@ -382,6 +399,12 @@ void pack_b_panel(const Problem& P, long p0, long kc, long j0, int nr, float* ds
 inline long ceil_div(long a, long b) { return (a + b - 1) / b; }
 inline long round_up(long a, long b) { return ceil_div(a, b) * b; }
 
+// The bias for the tile whose columns start at j0, once the rank-kc updates up to depth `done` are in: only
+// the last one adds it.
+inline const float* bias_at(const Problem& P, long done, long j0) {
+  return P.bias != nullptr && done >= P.k ? P.bias + j0 : nullptr;
+}
+
 // Sequential blocked GEMM on one thread.
 void run(const Problem& P) {
   for (long ic = 0; ic < P.m; ic += P.mc) {
@@ -410,7 +433,7 @@ void run(const Problem& P) {
             const int nvu = (w + W - 1) / W;
             const int lastw = w - (nvu - 1) * W;
             kKernels[mru - 1][nvu - 1](kcur, ap, P.Bp + jp * NR * kcur, crow + jp * NR, P.ldc, P.alpha, beta,
-                                       lastw);
+                                       lastw, bias_at(P, pc + kcur, jc + jp * NR));
           }
         }
       }
@@ -449,6 +472,7 @@ void gemm_naive(const Problem& P) {
       }
       float* c = P.C + i * P.ldc + j;
       *c = P.beta == 0.0f ? P.alpha * s : P.alpha * s + P.beta * *c;
+      if (P.bias != nullptr) *c += P.bias[j];
     }
   }
 }
@@ -514,12 +538,14 @@ void pack_all_b(const Problem& P, float* Bfull) {
   }
 }
 
-inline void tile(const Problem& P, const float* ap, const float* bp, long i0, long j0, long kcur, float beta) {
+inline void tile(const Problem& P, const float* ap, const float* bp, long i0, long j0, long kcur, float beta,
+                 long pc_end) {
   const int mru = static_cast<int>(std::min<long>(MR, P.m - i0));
   const int w = static_cast<int>(std::min<long>(NR, P.n - j0));
   const int nvu = (w + W - 1) / W;
   const int lastw = w - (nvu - 1) * W;
-  kKernels[mru - 1][nvu - 1](kcur, ap, bp, P.C + i0 * P.ldc + j0, P.ldc, P.alpha, beta, lastw);
+  kKernels[mru - 1][nvu - 1](kcur, ap, bp, P.C + i0 * P.ldc + j0, P.ldc, P.alpha, beta, lastw,
+                             bias_at(P, pc_end, j0));
 }
 
 // One thread's share of a dynamically scheduled GEMM (P planned). Returns false if it could not allocate.
@@ -547,7 +573,7 @@ bool worker(const Problem& P, Chunking& ch) {
         const float* ablk = Afull + mpad * pc;
         for (long jp = 0; jp < npb; ++jp) {
           for (long ip = 0; ip < mpad / MR; ++ip) {
-            tile(P, ablk + ip * MR * kcur, Bp + jp * NR * kcur, ip * MR, j0 + jp * NR, kcur, beta);
+            tile(P, ablk + ip * MR * kcur, Bp + jp * NR * kcur, ip * MR, j0 + jp * NR, kcur, beta, pc + kcur);
           }
         }
       }
@@ -572,7 +598,7 @@ bool worker(const Problem& P, Chunking& ch) {
         const float* bblk = Bfull + npad * pc;
         for (long ip = 0; ip < npa; ++ip) {
           for (long jp = 0; jp < npad / NR; ++jp) {
-            tile(P, Ap + ip * MR * kcur, bblk + jp * NR * kcur, i0 + ip * MR, jp * NR, kcur, beta);
+            tile(P, Ap + ip * MR * kcur, bblk + jp * NR * kcur, i0 + ip * MR, jp * NR, kcur, beta, pc + kcur);
           }
         }
       }
@@ -598,6 +624,7 @@ Problem band(const Problem& P, bool splitM, int tid, int nt) {
     Q.n = hi - lo;
     Q.B = P.tb ? P.B + lo * P.ldb : P.B + lo;
     Q.C = P.C + lo;
+    if (P.bias != nullptr) Q.bias = P.bias + lo;
   }
   return Q;
 }
@@ -614,7 +641,7 @@ const char* sgemm_builtin_kernel() {
 }
 
 void sgemm_builtin(bool transA, bool transB, long m, long n, long k, float alpha, const float* A, long lda,
-                   const float* B, long ldb, float beta, float* C, long ldc, int nthreads) {
+                   const float* B, long ldb, float beta, float* C, long ldc, const float* bias, int nthreads) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     for (long i = 0; i < m; ++i) {
@@ -624,10 +651,13 @@ void sgemm_builtin(bool transA, bool transB, long m, long n, long k, float alpha
       } else {
         for (long j = 0; j < n; ++j) c[j] = beta * c[j];
       }
+      if (bias != nullptr) {
+        for (long j = 0; j < n; ++j) c[j] += bias[j];
+      }
     }
     return;
   }
-  Problem P{transA, transB, m, n, k, alpha, beta, A, lda, B, ldb, C, ldc, 0, 0, 0, nullptr, nullptr};
+  Problem P{transA, transB, m, n, k, alpha, beta, A, lda, B, ldb, C, ldc, bias, 0, 0, 0, nullptr, nullptr};
 
   int nt = nthreads < 1 ? 1 : nthreads;
   const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);

@@ -76,6 +76,7 @@ void synapse_adam_step(float* theta, float* prev, float* prev_grad, float* omega
 // Box–Muller normals from a xoshiro128** stream (state: four words, advanced in place): 2·pairs values, the
 // same as Rng.fillNormal's (see normalPairs in src/kernels/backend.ts).
 void normal_pairs(uint32_t* state, float* out, std::size_t pairs, int nthreads);
+void normal_pairs(uint32_t* state, double* out, std::size_t pairs, int nthreads);
 
 // Σ_r log Σ_m w[r,m]·N(z_r; μ_m, diag e^{logvar_m}) over n rows of d dimensions and k modes, writing the
 // responsibilities resp (n×k); modes with weight ≤ 0 are absent (see mixtureLogDensity in backend.ts).

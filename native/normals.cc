@@ -34,9 +34,9 @@ inline double uniform(uint32_t* s) { return static_cast<double>(next(s)) / 42949
 // Below this many pairs per thread a second thread costs more than it saves.
 constexpr std::size_t kMinPairsPerThread = 2048;
 
-}  // namespace
 
-void normal_pairs(uint32_t* state, float* out, std::size_t pairs, int nthreads) {
+template <class T>
+void normal_pairs_into(uint32_t* state, T* out, std::size_t pairs, int nthreads) {
   // The stream is sequential, the transcendentals are not: draw every (u1, u2) first, then transform them on
   // up to nthreads threads (each pair on its own, so the values do not depend on the split).
   std::vector<double> u(2 * pairs);
@@ -57,9 +57,19 @@ void normal_pairs(uint32_t* state, float* out, std::size_t pairs, int nthreads) 
   for (long long i = 0; i < count; ++i) {
     const double r = std::sqrt(-2.0 * std::log(u[2 * i]));
     const double th = kTwoPi * u[2 * i + 1];
-    out[2 * i] = static_cast<float>(r * std::cos(th));
-    out[2 * i + 1] = static_cast<float>(r * std::sin(th));
+    out[2 * i] = static_cast<T>(r * std::cos(th));
+    out[2 * i + 1] = static_cast<T>(r * std::sin(th));
   }
+}
+
+}  // namespace
+
+void normal_pairs(uint32_t* state, float* out, std::size_t pairs, int nthreads) {
+  normal_pairs_into(state, out, pairs, nthreads);
+}
+
+void normal_pairs(uint32_t* state, double* out, std::size_t pairs, int nthreads) {
+  normal_pairs_into(state, out, pairs, nthreads);
 }
 
 }  // namespace engram

@@ -37,6 +37,7 @@ const cases: Case[] = [
   { name: 'matmul transB', shapes: [[3, 4], [5, 4]], f: ([a, b]) => weighted(op.matmul(a!, b!, false, true), 'mmB') },
   { name: 'matmul transA transB', shapes: [[4, 3], [5, 4]], f: ([a, b]) => weighted(op.matmul(a!, b!, true, true), 'mmAB') },
   { name: 'addBias', shapes: [[3, 4], [4]], f: ([a, b]) => weighted(op.addBias(a!, b!), 'bias') },
+  { name: 'affine', shapes: [[3, 4], [4, 5], [5]], f: ([a, b, c]) => weighted(op.affine(a!, b!, c!), 'affine') },
   { name: 'relu', shapes: [[3, 4]], f: ([a]) => weighted(op.relu(a!), 'relu') },
   { name: 'sigmoid', shapes: [[3, 4]], f: ([a]) => weighted(op.sigmoid(a!), 'sig') },
   { name: 'tanh', shapes: [[3, 4]], f: ([a]) => weighted(op.tanh(a!), 'tanh') },

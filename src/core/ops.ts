@@ -69,14 +69,16 @@ function sameShape(a: Tensor, b: Tensor, op: string): void {
 
 const OPS: { [K in OpName]: OpDef<OpAttrs[K]> } = {
   matmul: {
-    forward(b, [x, w], { transA, transB }) {
+    // An optional third input is a bias added to every row of the product, inside the GEMM's pass over C.
+    forward(b, [x, w, bias], { transA, transB }) {
       const [ar, ac] = rowsCols(x!);
       const [br, bc] = rowsCols(w!);
       const [m, k] = transA ? [ac, ar] : [ar, ac];
       const [k2, n] = transB ? [bc, br] : [br, bc];
       if (k !== k2) throw new Error(`matmul: inner dimensions ${k} and ${k2} differ`);
+      if (bias !== undefined && bias.size !== n) throw new Error(`matmul: bias has ${bias.size} values, product has ${n} columns`);
       const out = gemmOut(m * n);
-      b.gemm(transA, transB, m, n, k, 1, x!.data, w!.data, 0, out);
+      b.gemm(transA, transB, m, n, k, 1, x!.data, w!.data, 0, out, bias?.data ?? null);
       return { data: out, shape: [m, n], saved: null };
     },
     backward(b, [x, w], { transA, transB }, _y, gy, _s, needs, dest) {
@@ -96,7 +98,13 @@ const OPS: { [K in OpName]: OpDef<OpAttrs[K]> } = {
         if (transB) b.gemm(true, transA, n, k, m, 1, gy, x!.data, 0, gw);
         else b.gemm(!transA, false, k, n, m, 1, x!.data, gy, 0, gw);
       }
-      return [gx, gw];
+      if (needs.length < 3) return [gx, gw];
+      let gv: Float32Array | null = null;
+      if (needs[2]) {
+        gv = dest[2] ?? f32(n);
+        b.sumColumns(gy, m, n, gv);
+      }
+      return [gx, gw, gv];
     },
   },
 
@@ -440,6 +448,9 @@ export function apply<K extends OpName>(name: K, inputs: readonly Tensor[], attr
 /** op(a)·op(b), with either operand transposed. */
 export const matmul = (a: Tensor, b: Tensor, transA = false, transB = false): Tensor =>
   apply('matmul', [a, b], { transA, transB });
+/** x·W + bias (the bias broadcast over rows), in one pass over the output: a fully connected layer. */
+export const affine = (x: Tensor, w: Tensor, bias: Tensor): Tensor =>
+  apply('matmul', [x, w, bias], { transA: false, transB: false });
 /** x + bias, the bias broadcast over rows. */
 export const addBias = (x: Tensor, bias: Tensor): Tensor => apply('addBias', [x, bias], { inPlace: false });
 /**

@@ -70,21 +70,11 @@ export class Rng {
       out[i++] = this.spareNormal;
       this.spareNormal = null;
     }
-    if (out instanceof Float32Array) {
-      // The pairs in one backend call (natively, a C loop instead of a JS one).
-      const pairs = (out.length - i) >> 1;
-      getBackend().normalPairs(this.s, out.subarray(i, i + 2 * pairs));
-      i += 2 * pairs;
-    }
-    for (; i + 1 < out.length; i += 2) {
-      let u = this.uniform();
-      while (u === 0) u = this.uniform();
-      const r = Math.sqrt(-2 * Math.log(u));
-      const th = 2 * Math.PI * this.uniform();
-      out[i] = r * Math.cos(th);
-      out[i + 1] = r * Math.sin(th);
-    }
-    if (i < out.length) out[i] = this.normal();
+    // The pairs in one backend call (natively, a C loop instead of a JS one).
+    const pairs = (out.length - i) >> 1;
+    getBackend().normalPairs(this.s, out.subarray(i, i + 2 * pairs));
+    i += 2 * pairs;
+    if (i < out.length) out[i] = this.normal(); // an odd one out leaves its pair's spare for the next call
     return out;
   }
 

@@ -70,7 +70,12 @@ export class Vae {
   /** Per gated decoder layer: [gates, units] binary masks (fixed), or empty. */
   readonly gateMasks: Float32Array[] = [];
 
-  constructor(readonly config: VaeConfig, rng: Rng) {
+  /**
+   * `rng` null builds a blank model (every parameter and gate mask zero) for a caller that sets them next, as
+   * `clone` does: a sleep builds two per run of its loop, and drawing a million initial weights it overwrites
+   * cost more than the copy.
+   */
+  constructor(readonly config: VaeConfig, rng: Rng | null) {
     const { inputSize, hidden, zDim, classes } = config;
     if (hidden.length < 1) throw new Error('a VAE needs at least one hidden layer');
     let prev = inputSize;
@@ -87,8 +92,10 @@ export class Vae {
       if (config.modes < 1) throw new Error('a mixture prior needs at least one mode');
       const m = new Float32Array(config.modes * zDim);
       const v = new Float32Array(config.modes * zDim);
-      for (let i = 0; i < m.length; i++) m[i] = rng.normal();
-      for (let i = 0; i < v.length; i++) v[i] = rng.normal();
+      if (rng !== null) {
+        for (let i = 0; i < m.length; i++) m[i] = rng.normal();
+        for (let i = 0; i < v.length; i++) v[i] = rng.normal();
+      }
       this.priorMeans = Tensor.param(m, [config.modes, zDim]);
       this.priorLogvars = Tensor.param(v, [config.modes, zDim]);
     } else {
@@ -100,7 +107,7 @@ export class Vae {
       for (let l = 0; l + 1 < this.decoder.length; l++) {
         const units = this.decoder[l]!.outSize;
         const mask = new Float32Array(config.gates.count * units);
-        for (let i = 0; i < mask.length; i++) mask[i] = rng.uniform() < config.gates.proportion ? 0 : 1;
+        if (rng !== null) for (let i = 0; i < mask.length; i++) mask[i] = rng.uniform() < config.gates.proportion ? 0 : 1;
         this.gateMasks.push(mask);
       }
     }
@@ -132,10 +139,10 @@ export class Vae {
 
   /**
    * A copy with the same configuration and gate masks, holding `values` (default: this model's parameters):
-   * a frozen teacher / generator. Initialised from a throwaway RNG, so cloning never shifts a random stream.
+   * a frozen teacher / generator. Built blank, so cloning never draws from a random stream.
    */
   clone(values: readonly Float32Array[] = this.parameters().map((p) => p.data)): Vae {
-    const copy = new Vae(this.config, new Rng(0));
+    const copy = new Vae(this.config, null);
     copy.parameters().forEach((p, i) => p.data.set(values[i]!));
     copy.gateMasks.forEach((m, i) => m.set(this.gateMasks[i]!));
     return copy;

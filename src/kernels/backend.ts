@@ -65,11 +65,13 @@ export interface Backend {
   /**
    * C = alpha · op(A) · op(B) + beta · C, with op(A) of shape m×k and op(B) of shape k×n; all row-major and
    * contiguous: A is m×k (or k×m when transA), B is k×n (or n×k when transB), C is m×n.
-   * beta = 0 means C is overwritten (its old contents, even NaN, are ignored).
+   * beta = 0 means C is overwritten (its old contents, even NaN, are ignored). `bias` (n values), when given,
+   * is then added to every row of C, with the rounding of `addRowVector` after the product (a layer's
+   * x·W + b in one pass over C).
    */
   gemm(
     transA: boolean, transB: boolean, m: number, n: number, k: number,
-    alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array,
+    alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array, bias?: Float32Array | null,
   ): void;
 
   /** out[i] = f(x[i]). `out` may alias `x`. */
@@ -175,10 +177,11 @@ export interface Backend {
   /**
    * Standard normals by Box–Muller from a xoshiro128** stream whose four state words are `state` (advanced in
    * place), two per pair: u₁ = next()/2³² (drawn again while 0), u₂ = next()/2³², r = √(−2·ln u₁), θ = 2π·u₂,
-   * out[2i] = r·cos θ, out[2i+1] = r·sin θ, in double, stored in float32. out.length must be even. These are
-   * `Rng.fillNormal`'s values (a native backend's C library may differ from V8's in the last bit of a double).
+   * out[2i] = r·cos θ, out[2i+1] = r·sin θ, in double, stored in out's precision. out.length must be even.
+   * These are `Rng.fillNormal`'s values (a native backend's C library may differ from V8's in the last bit of
+   * a double).
    */
-  normalPairs(state: Uint32Array, out: Float32Array): void;
+  normalPairs(state: Uint32Array, out: Float32Array | Float64Array): void;
 
   /**
    * Mixture log-density of the rows of z (n×d) under k diagonal Gaussian modes (means and logvars, k×d) with

@@ -208,6 +208,42 @@ test('gemm: builtin and OpenBLAS agree with the reference (all transposes, beta 
   }
 });
 
+test('gemm with a bias: the product, then addRowVector, bit for bit (both GEMMs, 1-2 threads, deep k, k = 0)', { skip }, () => {
+  const backends = [must(builtin)];
+  if (nativeHasOpenblas()) backends.push(must(loadNativeBackend({ gemm: 'openblas' })));
+  const threads = must(builtin).getThreads();
+  try {
+    for (const t of [1, 2]) {
+      must(builtin).setThreads(t);
+      // Small, edge-sized, and deep enough for several rank-kc updates (k > 384) and the threaded paths.
+      for (const [m, n, k] of [[1, 1, 1], [9, 50, 17], [256, 400, 784], [130, 10, 400], [5, 7, 0]] as const) {
+        const r = rng(m * 7 + n + k);
+        for (const b of backends) {
+          for (const [transA, transB, beta] of [[false, false, 0], [true, false, 0], [false, true, 0.5]] as const) {
+            const A = randomView(m * k, r);
+            const B = randomView(k * n, r);
+            const bias = randomView(n, r);
+            const C0 = randomView(m * n, r);
+            const expected = C0.slice();
+            b.gemm(transA, transB, m, n, k, 1, A, B, beta, expected);
+            b.addRowVector(expected, bias, m, n, expected);
+            const C = copyView(C0);
+            b.gemm(transA, transB, m, n, k, 1, A, B, beta, C, bias);
+            assert.deepEqual(Array.from(C), Array.from(expected), `${b.blas} [${m},${n},${k}] ${transA}/${transB} beta ${beta}, ${t} threads`);
+            assertSentinels(C, 'gemm with bias');
+            const P = new Float32Array(m * n).fill(Number.NaN);
+            ref.gemm(transA, transB, m, n, k, 1, A, B, 0, P, bias);
+            if (beta === 0) assertClose(C, P, `${b.blas} [${m},${n},${k}] against the reference`, { rtol: 1e-4, atol: 1e-4 });
+          }
+        }
+      }
+    }
+  } finally {
+    must(builtin).setThreads(threads);
+  }
+  assert.throws(() => must(builtin).gemm(false, false, 2, 3, 4, 1, new Float32Array(8), new Float32Array(12), 0, new Float32Array(6), new Float32Array(2)), /bias has 2 elements/);
+});
+
 test('gemm: k = 0 gives beta·C (or zeros), m = 0 / n = 0 touch nothing', { skip }, () => {
   const backends = [must(builtin)];
   if (nativeHasOpenblas()) backends.push(must(loadNativeBackend({ gemm: 'openblas' })));
@@ -778,9 +814,15 @@ test('normalPairs: the same normals and final state as the reference, on 1 and 2
   } finally {
     b.setThreads(threads);
   }
+  const wideRef = new Float64Array(10);
+  const wide = new Float64Array(10);
+  ref.normalPairs(new Uint32Array([5, 6, 7, 8]), wideRef);
+  b.normalPairs(new Uint32Array([5, 6, 7, 8]), wide);
+  assert.deepEqual(Array.from(wide), Array.from(wideRef), 'Float64Array out');
   assert.throws(() => b.normalPairs(new Uint32Array(3), new Float32Array(2)), /4 words/);
   assert.throws(() => b.normalPairs(new Uint32Array(4), new Float32Array(3)), /even length/);
   assert.throws(() => b.normalPairs(new Int32Array(4) as unknown as Uint32Array, new Float32Array(2)), /Uint32Array/);
+  assert.throws(() => b.normalPairs(new Uint32Array(4), new Int32Array(2) as unknown as Float32Array), /Float32Array or Float64Array/);
 });
 
 test('mixtureLogDensity and its backward agree with the reference (absent modes, one mode)', { skip }, () => {

@@ -22,7 +22,7 @@ interface NativeAddon {
   readonly abiVersion: number;
   gemm(
     impl: number, transA: boolean, transB: boolean, m: number, n: number, k: number,
-    alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array,
+    alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array, bias: Float32Array | null,
   ): void;
   hasOpenblas(): boolean;
   setThreads(n: number): void;
@@ -60,7 +60,7 @@ interface NativeAddon {
     pathStep: number, rtol: number, atol: number, pending: boolean, beta1: number, beta2: number, eps: number,
     adamStep: number, c: number, lr: number,
   ): void;
-  normalPairs(state: Uint32Array, out: Float32Array): void;
+  normalPairs(state: Uint32Array, out: Float32Array | Float64Array): void;
   mixtureLogDensity(
     z: Float32Array, means: Float32Array, logvars: Float32Array, weights: Float32Array, n: number, k: number,
     d: number, resp: Float32Array,
@@ -205,8 +205,8 @@ function makeBackend(addon: NativeAddon, blas: 'openblas' | 'builtin'): Backend 
     getThreads(): number {
       return addon.getThreads();
     },
-    gemm(transA, transB, m, n, k, alpha, a, b, beta, c): void {
-      addon.gemm(impl, transA, transB, m, n, k, alpha, a, b, beta, c);
+    gemm(transA, transB, m, n, k, alpha, a, b, beta, c, bias = null): void {
+      addon.gemm(impl, transA, transB, m, n, k, alpha, a, b, beta, c, bias);
     },
     unary(op, x, out): void {
       addon.unary(UNARY_CODES[op], x, out);

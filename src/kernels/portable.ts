@@ -54,7 +54,7 @@ const binaryFns: Record<BinaryMap, (a: number, b: number) => number> = {
 
 function gemm(
   transA: boolean, transB: boolean, m: number, n: number, k: number,
-  alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array,
+  alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array, bias: Float32Array | null = null,
 ): void {
   const acc = new Float64Array(n);
   for (let i = 0; i < m; i++) {
@@ -73,6 +73,8 @@ function gemm(
     for (let j = 0; j < n; j++) {
       c[crow + j] = beta === 0 ? alpha * acc[j]! : alpha * acc[j]! + beta * c[crow + j]!;
     }
+    // Rounded to float first, then the bias: addRowVector's numbers.
+    if (bias !== null) for (let j = 0; j < n; j++) c[crow + j] = c[crow + j]! + bias[j]!;
   }
 }
 

@@ -1,4 +1,4 @@
-import { activation, addBiasInPlace, matmul, reluInPlace, Rng, Tensor } from '../core/index.js';
+import { activation, affine, matmul, reluInPlace, Rng, Tensor } from '../core/index.js';
 import type { Activation } from '../kernels/backend.js';
 
 /**
@@ -9,14 +9,15 @@ export class Linear {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
 
-  constructor(readonly inSize: number, readonly outSize: number, rng: Rng, bias = true) {
+  /** `rng` null: zero weights, for a caller that sets them next (no draws spent on values it overwrites). */
+  constructor(readonly inSize: number, readonly outSize: number, rng: Rng | null, bias = true) {
     const bound = 1 / Math.sqrt(inSize);
     const w = new Float32Array(inSize * outSize);
-    for (let i = 0; i < w.length; i++) w[i] = (2 * rng.uniform() - 1) * bound;
+    if (rng !== null) for (let i = 0; i < w.length; i++) w[i] = (2 * rng.uniform() - 1) * bound;
     this.weight = Tensor.param(w, [inSize, outSize]);
     if (bias) {
       const b = new Float32Array(outSize);
-      for (let i = 0; i < outSize; i++) b[i] = (2 * rng.uniform() - 1) * bound;
+      if (rng !== null) for (let i = 0; i < outSize; i++) b[i] = (2 * rng.uniform() - 1) * bound;
       this.bias = Tensor.param(b, [outSize]);
     } else {
       this.bias = null;
@@ -24,9 +25,7 @@ export class Linear {
   }
 
   forward(x: Tensor): Tensor {
-    // The matmul's output feeds only the bias add, so the add may reuse its buffer.
-    const y = matmul(x, this.weight);
-    return this.bias === null ? y : addBiasInPlace(y, this.bias);
+    return this.bias === null ? matmul(x, this.weight) : affine(x, this.weight, this.bias);
   }
 
   parameters(): Tensor[] {

@@ -1,4 +1,4 @@
-import { addBiasInPlace, matmul, Rng, Tensor } from '../core/index.js';
+import { affine, matmul, Rng, Tensor } from '../core/index.js';
 import { activateFresh } from './linear.js';
 import type { Activation } from '../kernels/backend.js';
 
@@ -76,9 +76,8 @@ export class Mlp {
     let h = x;
     const last = this.weights.length - 1;
     for (let l = 0; l <= last; l++) {
-      // Each intermediate feeds only the next op, so bias and relu reuse the matmul's buffer.
-      h = matmul(h, this.weights[l]!);
-      if (this.bias) h = addBiasInPlace(h, this.biases[l]!);
+      // The bias goes in with the product; relu then reuses its buffer (nothing else reads it).
+      h = this.bias ? affine(h, this.weights[l]!, this.biases[l]!) : matmul(h, this.weights[l]!);
       if (l < last) h = activateFresh(h, this.act);
     }
     return h;

@@ -93,7 +93,7 @@ export function runSleep(job: SleepJob): SleepOutcome {
   const s = job.settings;
   const rng = new Rng(0);
   rng.setState(job.rng);
-  const model = new Vae(job.vae, new Rng(0));
+  const model = new Vae(job.vae, null); // blank: the job's parameters and gate masks go in next
   model.parameters().forEach((p, i) => p.data.set(job.params[i]!));
   model.gateMasks.forEach((m, i) => m.set(job.gateMasks[i]!));
   // The dreamer: a frozen copy of θ_S taken at an earlier sleep (job.dreamer), or θ_S as this sleep starts.

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveConfig } from '../harness/index.js';
-import { aggregate, configDifference, defaultJobs, planGrid, readResult, runPool, type ResultLike, type SummaryRow } from './compare.js';
+import { aggregate, configDifference, defaultJobs, planGrid, readResult, runPool, sharedCoresEnv, type ResultLike, type SummaryRow } from './compare.js';
 import type { CompareSummary } from './compare-table.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), 'main.js');
@@ -184,4 +184,11 @@ test('end to end: a 2 × 2 grid in parallel, then --resume skips what exists and
   assert.match(readFileSync(join(dir, 'summary.md'), 'utf8'), /Failed runs \(1\):\n- er, seed 2 \(exit 1\)/);
   assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temp files left behind');
   rmSync(dir, { recursive: true });
+});
+
+test('runs side by side get passive OpenMP waiting unless the user chose a policy', () => {
+  assert.equal(sharedCoresEnv({ PATH: '/bin' })['OMP_WAIT_POLICY'], 'passive');
+  assert.equal(sharedCoresEnv({ PATH: '/bin' })['PATH'], '/bin');
+  assert.equal(sharedCoresEnv({ OMP_WAIT_POLICY: 'active' })['OMP_WAIT_POLICY'], 'active');
+  assert.equal(sharedCoresEnv({ GOMP_SPINCOUNT: '1000' })['OMP_WAIT_POLICY'], undefined);
 });

@@ -193,10 +193,18 @@ interface ChildOutcome {
   lastStderrLine: string;
 }
 
+/** The environment for runs that share the cores: OpenMP workers sleep when idle, unless the user said otherwise. */
+export function sharedCoresEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (env['OMP_WAIT_POLICY'] !== undefined || env['GOMP_SPINCOUNT'] !== undefined) return env;
+  return { ...env, OMP_WAIT_POLICY: 'passive' };
+}
+
 /** Runs `node cli args…`, stdout discarded, keeping the tail of stderr. */
-function runChild(cli: string, args: readonly string[], children: Set<ChildProcess>): Promise<ChildOutcome> {
+function runChild(
+  cli: string, args: readonly string[], children: Set<ChildProcess>, env: NodeJS.ProcessEnv,
+): Promise<ChildOutcome> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
     children.add(child);
     let tail = '';
     let spawnError = '';
@@ -401,11 +409,14 @@ async function execute(p: Prepared): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A run alone spins its idle OpenMP threads (see cli/main.ts); runs side by side must not, or each one's
+  // spinning threads take the cores the others' main threads need.
+  const env = jobs > 1 ? sharedCoresEnv(process.env) : process.env;
   try {
     await runPool(todo, jobs, async (run) => {
       running.add(run);
       showRunning();
-      const outcome = await runChild(cli, run.args, children);
+      const outcome = await runChild(cli, run.args, children, env);
       running.delete(run);
       done++;
       const result = outcome.exitCode === 0 ? readResult(run.file) : null;

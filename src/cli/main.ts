@@ -2,7 +2,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { ZodError } from 'zod';
-import { describeBackend, getBackend } from '../kernels/index.js';
+import { describeBackend, getBackend, nativeLoaded } from '../kernels/index.js';
 import { listMethods } from '../learners/index.js';
 import { protocolNames, resolveConfig, runExperiment, scenarioNames, streamNames, type RunConfig } from '../harness/index.js';
 import { registerCompare } from './compare.js';
@@ -70,6 +70,14 @@ interface RunOptions {
 }
 
 function runCommand(opts: RunOptions): void {
+  // A run owns the machine: OpenMP's idle worker threads spin between parallel regions instead of sleeping
+  // (a sleep is GEMM after GEMM with a little JavaScript between; waking a sleeping worker each time cost ≈7 %
+  // of a full Engram run). The library's default is passive (tests, several processes); `compare` passes
+  // passive to runs it starts side by side; OMP_WAIT_POLICY or GOMP_SPINCOUNT set by the user wins. Set before
+  // the native addon (and with it libgomp, which reads the variable once) is loaded.
+  if (process.env['OMP_WAIT_POLICY'] === undefined && process.env['GOMP_SPINCOUNT'] === undefined && !nativeLoaded()) {
+    process.env['OMP_WAIT_POLICY'] = 'active';
+  }
   const methodNames = listMethods().map((m) => m.name);
   if (opts.method !== undefined && !methodNames.includes(opts.method)) {
     throw new UsageError(`unknown method "${opts.method}"; available: ${methodNames.join(', ')}`);
@@ -103,7 +111,8 @@ function runCommand(opts: RunOptions): void {
   if (opts.checkpointEvery !== undefined && opts.checkpointEvery < 1) throw new UsageError('--checkpoint-every must be positive');
   // The run sets the thread count itself; set it here too so that the banner says what will be used.
   if (cfg.threads !== null) getBackend().setThreads(cfg.threads);
-  process.stderr.write(`engram: backend ${describeBackend(getBackend())}\n`);
+  const wait = process.env['OMP_WAIT_POLICY'] ?? (process.env['GOMP_SPINCOUNT'] !== undefined ? `spin ${process.env['GOMP_SPINCOUNT']}` : 'default');
+  process.stderr.write(`engram: backend ${describeBackend(getBackend())}, idle OpenMP threads: ${wait}\n`);
   const bar = new SingleBar({
     format: '{bar} {percentage}% | iter {value}/{total} | loss {loss} | eta {eta}s',
     noTTYOutput: opts.progress,

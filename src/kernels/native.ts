@@ -170,7 +170,7 @@ function load(): LoadState {
   // libgomp (OpenMP, read once when the addon loads it) spins idle threads for a while between parallel
   // regions by default. When another process wants the cores (two runs side by side, a test runner), a train
   // step collapsed from ~24k to ~800 samples/s; passive waiting avoids that. The user's setting wins.
-  const setWaitPolicy = process.env['OMP_WAIT_POLICY'] === undefined;
+  const setWaitPolicy = process.env['OMP_WAIT_POLICY'] === undefined && process.env['GOMP_SPINCOUNT'] === undefined;
   if (setWaitPolicy) process.env['OMP_WAIT_POLICY'] = 'passive';
   let loaded: unknown;
   try {
@@ -296,6 +296,11 @@ export function loadNativeBackend(options: { gemm?: 'openblas' | 'builtin' } = {
     backends.set(kind, b);
   }
   return b;
+}
+
+/** Whether this process has tried to load the addon yet (after that, OpenMP settings in the environment are read). */
+export function nativeLoaded(): boolean {
+  return state !== null;
 }
 
 /** Why the native addon could not be loaded (one line), or null when it loads. */

@@ -360,7 +360,9 @@ const OPS: { [K in OpName]: OpDef<OpAttrs[K]> } = {
       if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= r)) {
         throw new Error(`sliceRows: [${start}, ${end}) is not inside 0..${r}`);
       }
-      return { data: x!.data.slice(start * c, end * c), shape: [end - start, c], saved: null };
+      const out = allocateUninitialised((end - start) * c);
+      out.set(x!.data.subarray(start * c, end * c));
+      return { data: out, shape: [end - start, c], saved: null };
     },
     backward(_b, [x], { start }, _y, gy) {
       const gx = f32(x!.size);
@@ -388,7 +390,8 @@ const OPS: { [K in OpName]: OpDef<OpAttrs[K]> } = {
     backward(_b, xs, _a, _y, gy, _s, needs) {
       let off = 0;
       return xs.map((x, i) => {
-        const g = needs[i] ? gy.slice(off, off + x.size) : null;
+        const g = needs[i] ? allocateUninitialised(x.size) : null;
+        g?.set(gy.subarray(off, off + x.size));
         off += x.size;
         return g;
       });
@@ -398,7 +401,8 @@ const OPS: { [K in OpName]: OpDef<OpAttrs[K]> } = {
   maskLogits: {
     forward(_b, [x], { mask }) {
       if (mask.length !== x!.size) throw new Error(`maskLogits: mask has ${mask.length} entries for ${x!.size} logits`);
-      const out = x!.data.slice();
+      const out = allocateUninitialised(x!.size);
+      out.set(x!.data);
       for (let i = 0; i < out.length; i++) if (mask[i] === 0) out[i] = -Infinity;
       return { data: out, shape: [...x!.shape], saved: null };
     },

@@ -1,5 +1,5 @@
 import {
-  add, exp, gaussianKL, mixtureLogDensity, mul, neg, noGrad, Rng, scale, sigmoidBce, sliceRows, square, sub, sum,
+  add, allocateUninitialised, exp, gaussianKL, mixtureLogDensity, mul, neg, noGrad, Rng, scale, sigmoidBce, sliceRows, square, sub, sum,
   Tensor,
 } from '../core/index.js';
 import { getBackend } from '../kernels/index.js';
@@ -69,6 +69,8 @@ export class Vae {
   readonly priorLogvars: Tensor | null;
   /** Per gated decoder layer: [gates, units] binary masks (fixed), or empty. */
   readonly gateMasks: Float32Array[] = [];
+  /** Reused double-precision noise for `sample` (no allocation per call). */
+  private noise = new Float64Array(0);
 
   /**
    * `rng` null builds a blank model (every parameter and gate mask zero) for a caller that sets them next, as
@@ -163,7 +165,7 @@ export class Vae {
 
   /** z = μ + ε·σ with ε ~ N(0, I) drawn from `rng`. */
   reparameterize(mu: Tensor, logvar: Tensor, rng: Rng): Tensor {
-    const eps = rng.fillNormal(new Float32Array(mu.size));
+    const eps = rng.fillNormal(allocateUninitialised(mu.size));
     return add(mu, mul(exp(scale(logvar, 0.5)), Tensor.from(eps, mu.shape)));
   }
 
@@ -186,12 +188,18 @@ export class Vae {
     return h;
   }
 
+  /** A double buffer of n values, reused from call to call. */
+  private scratch(n: number): Float64Array {
+    if (this.noise.length < n) this.noise = new Float64Array(n);
+    return this.noise.subarray(0, n);
+  }
+
   /** g = p · Mask_l: each row's mixture of the layer's unit masks. */
   private gateValues(gate: Float32Array, rows: number, layer: number): Float32Array {
     const count = this.config.gates!.count;
     if (gate.length !== rows * count) throw new Error(`gate input has ${gate.length} values for ${rows}x${count}`);
     const units = this.decoder[layer]!.outSize;
-    const out = new Float32Array(rows * units);
+    const out = allocateUninitialised(rows * units);
     getBackend().gemm(false, false, rows, units, count, 1, gate, this.gateMasks[layer]!, 0, out);
     return out;
   }
@@ -232,14 +240,15 @@ export class Vae {
    * Generate `n` inputs (pixel probabilities). With a mixture prior, each row's mode (class) is drawn from
    * `classProbs` (length = modes; null = uniform over all modes); a gated decoder is gated by `gate` when
    * given ([n, gates] rows, e.g. one-hot contexts), else by the drawn class. Returns the inputs and each row's
-   * class (null without a mixture prior or gates).
+   * class (null without a mixture prior or gates). Inside a step's arena scope (core/arena.ts) the inputs are
+   * an arena buffer, valid until the scope ends, like any op's output.
    */
   sample(
     n: number, rng: Rng, classProbs: readonly number[] | null, gate: Float32Array | null = null,
   ): { x: Float32Array; classes: Int32Array | null } {
     return noGrad(() => {
       const zDim = this.config.zDim;
-      const z = new Float32Array(n * zDim);
+      const z = allocateUninitialised(n * zDim);
       let classes: Int32Array | null = null;
       const conditional = this.config.prior === 'mixture' || this.config.gates !== null;
       if (conditional) {
@@ -253,7 +262,7 @@ export class Vae {
         // In double, as one expression per value would be: the same z to the bit.
         const sd = new Float64Array(v.length);
         for (let i = 0; i < v.length; i++) sd[i] = Math.exp(0.5 * v[i]!);
-        const eps = rng.fillNormal(new Float64Array(z.length));
+        const eps = rng.fillNormal(this.scratch(z.length));
         for (let r = 0; r < n; r++) {
           const c = classes![r]!;
           for (let j = 0; j < zDim; j++) z[r * zDim + j] = m[c * zDim + j]! + sd[c * zDim + j]! * eps[r * zDim + j]!;
@@ -263,7 +272,7 @@ export class Vae {
       }
       const g = this.config.gates === null ? null : gate ?? oneHot(classes!, this.config.gates.count);
       const logits = this.decode(Tensor.from(z, [n, zDim]), g);
-      const x = new Float32Array(logits.size);
+      const x = allocateUninitialised(logits.size);
       getBackend().unary('sigmoid', logits.data, x);
       return { x, classes };
     });

@@ -1,4 +1,4 @@
-import { maskLogits, noGrad, Rng, Tensor } from '../../core/index.js';
+import { BufferArena, maskLogits, noGrad, Rng, Tensor, withArena } from '../../core/index.js';
 import { oneHot, Vae } from '../../generative/index.js';
 import { getBackend } from '../../kernels/index.js';
 import type { State } from '../../optim/index.js';
@@ -53,6 +53,8 @@ export class EngramLearner implements Learner {
   readonly fast: FastHead;
   readonly sleeps: SleepRecord[] = [];
   private readonly rng: Rng;
+  /** Op buffers of a wake step, reused from batch to batch (nothing a wake step computes outlives it). */
+  private readonly wakeArena = new BufferArena();
   /** Outputs met while awake (the fast path's softmax in class-IL). */
   private readonly wakeKnown: KnownOutputs;
   /** Classes θ_S has consolidated. */
@@ -113,7 +115,7 @@ export class EngramLearner implements Learner {
       this.held.push(copyBatch(batch));
       return Number.NaN;
     }
-    const loss = this.wake(batch);
+    const loss = withArena(this.wakeArena, () => this.wake(batch));
     if (this.shouldSleep()) this.sleep();
     return loss;
   }

@@ -1,5 +1,5 @@
 import {
-  add, backward, BufferArena, concatRows, crossEntropy, maskLogits, noGrad, Rng, scale, sliceRows, softCrossEntropy, Tensor,
+  add, allocateUninitialised, backward, BufferArena, concatRows, crossEntropy, maskLogits, noGrad, Rng, scale, sliceRows, softCrossEntropy, Tensor,
   withArena, zeroGrad,
 } from '../../core/index.js';
 import { oneHot, slicePass, Vae, type VaeConfig } from '../../generative/index.js';
@@ -287,9 +287,10 @@ function sleepLoss(
   const K = s.numOutputs;
   const T = s.temperature;
   const n = rows.length;
-  const x = new Float32Array(n * d);
+  // Every row of x and wake is written below: arena buffers, reused from step to step.
+  const x = allocateUninitialised(n * d);
   const y = new Int32Array(n);
-  const wake = new Float32Array(n * K);
+  const wake = allocateUninitialised(n * K);
   for (let r = 0; r < n; r++) {
     const i = rows[r]!;
     x.set(job.stm.x.subarray(i * d, (i + 1) * d), r * d);

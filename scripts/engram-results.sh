@@ -17,6 +17,9 @@ if [[ $what == timing || $what == all ]]; then
   # Alone on the machine, both threads: the time budget is for this run.
   engram run --protocol split-mnist --scenario class --stream task-free --method engram --seed 1 \
     --out "$out/timing/split-mnist-class-task-free-engram-s1-2threads.json"
+  # The same again: timings on this machine move by 10-20 % from run to run.
+  engram run --protocol split-mnist --scenario class --stream task-free --method engram --seed 1 \
+    --out "$out/timing/split-mnist-class-task-free-engram-s1-2threads-repeat.json"
 fi
 if [[ $what == class-boundaries || $what == all ]]; then  # quietEpochs=0
   engram compare --protocol split-mnist --scenario class --stream boundaries --seeds 1,2,3 --resume \
@@ -55,6 +58,6 @@ if [[ $what == ablation || $what == all ]]; then
 fi
 if [[ $what == stability || $what == all ]]; then
   # The peer for the stability gap on the same task-free stream.
-  engram compare --protocol split-mnist --scenario class --stream task-free --seeds 1 --resume \
+  engram compare --protocol split-mnist --scenario class --stream task-free --seeds 1,2,3 --resume \
     --out-dir "$out/stability" --methods dgr-distill
 fi

@@ -190,7 +190,9 @@ export function buildProgram(): Command {
     .option('--checkpoint-every <n>', 'iterations between run checkpoints (default 1000)', int('--checkpoint-every'))
     .option('--resume', 'continue from --checkpoint FILE if it exists (same configuration; results as if never stopped)')
     .option('--no-progress', 'no progress output when stderr is not a terminal')
-    .addHelpText('after', `\nMethods:\n${methods}\n\nExample:\n  engram run --protocol split-mnist --scenario class --method naive --seed 1 --out naive.json`)
+    .addHelpText('after', `\nMethods:\n${methods}\n\nA run assumes it has the cores to itself: idle OpenMP threads spin between kernels\n` +
+      `(OMP_WAIT_POLICY=active). Beside another busy process, pass --threads 1 or set OMP_WAIT_POLICY=passive\n` +
+      `(engram compare does so for runs it starts side by side).\n\nExample:\n  engram run --protocol split-mnist --scenario class --method naive --seed 1 --out naive.json`)
     .action((opts: RunOptions) => runCommand(opts));
   registerCompare(program);
   registerPlotCurves(program);

@@ -1,3 +1,6 @@
+import { getBackend } from '../kernels/index.js';
+import { xoshiroNext } from '../kernels/xoshiro.js';
+
 /**
  * Seeded pseudo-random numbers (xoshiro128**, state seeded by splitmix32). All randomness in Engram comes
  * from an explicit `Rng`, so the same seed and backend give the same numbers; the state is four uint32s and
@@ -9,9 +12,6 @@
  * const z = rng.normal();       // N(0, 1)
  * const k = rng.int(10);        // 0..9
  */
-import { getBackend } from '../kernels/index.js';
-import { xoshiroNext } from '../kernels/xoshiro.js';
-
 export class Rng {
   private s: Uint32Array;
   private spareNormal: number | null = null;

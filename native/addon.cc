@@ -6,7 +6,9 @@
 #define NAPI_VERSION 8
 #include <node_api.h>
 
+#include <algorithm>
 #include <atomic>
+#include <initializer_list>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -62,17 +64,30 @@ struct Call {
     return false;
   }
 
-  bool f32(std::size_t i, float** data, std::size_t* len) {
-    napi_typedarray_type type;
+  // Argument i as a typed array of one of the given element types: its data (offset included), length and
+  // type. `what` names the accepted types in the error.
+  bool typed(std::size_t i, std::initializer_list<napi_typedarray_type> accept, const char* what, void** data,
+             std::size_t* len, napi_typedarray_type* type) {
     void* ptr = nullptr;
     napi_value ab;
     std::size_t off;
-    if (i >= argc || napi_get_typedarray_info(env, argv[i], &type, len, &ptr, &ab, &off) != napi_ok ||
-        type != napi_float32_array) {
-      return fail_type(i, "a Float32Array");
+    if (i >= argc || napi_get_typedarray_info(env, argv[i], type, len, &ptr, &ab, &off) != napi_ok ||
+        std::find(accept.begin(), accept.end(), *type) == accept.end()) {
+      return fail_type(i, what);
     }
-    *data = static_cast<float*>(ptr);
+    *data = ptr;
     return true;
+  }
+  template <class T>
+  bool one_typed(std::size_t i, napi_typedarray_type want, const char* what, T** data, std::size_t* len) {
+    void* ptr = nullptr;
+    napi_typedarray_type type;
+    if (!typed(i, {want}, what, &ptr, len, &type)) return false;
+    *data = static_cast<T*>(ptr);
+    return true;
+  }
+  bool f32(std::size_t i, float** data, std::size_t* len) {
+    return one_typed(i, napi_float32_array, "a Float32Array", data, len);
   }
   // A Float32Array, or null / undefined / absent (*data = nullptr, *len = 0).
   bool f32_or_null(std::size_t i, float** data, std::size_t* len) {
@@ -91,28 +106,10 @@ struct Call {
     return true;
   }
   bool i32(std::size_t i, int32_t** data, std::size_t* len) {
-    napi_typedarray_type type;
-    void* ptr = nullptr;
-    napi_value ab;
-    std::size_t off;
-    if (i >= argc || napi_get_typedarray_info(env, argv[i], &type, len, &ptr, &ab, &off) != napi_ok ||
-        type != napi_int32_array) {
-      return fail_type(i, "an Int32Array");
-    }
-    *data = static_cast<int32_t*>(ptr);
-    return true;
+    return one_typed(i, napi_int32_array, "an Int32Array", data, len);
   }
   bool u32(std::size_t i, uint32_t** data, std::size_t* len) {
-    napi_typedarray_type type;
-    void* ptr = nullptr;
-    napi_value ab;
-    std::size_t off;
-    if (i >= argc || napi_get_typedarray_info(env, argv[i], &type, len, &ptr, &ab, &off) != napi_ok ||
-        type != napi_uint32_array) {
-      return fail_type(i, "a Uint32Array");
-    }
-    *data = static_cast<uint32_t*>(ptr);
-    return true;
+    return one_typed(i, napi_uint32_array, "a Uint32Array", data, len);
   }
   bool num(std::size_t i, double* out) {
     if (i >= argc || napi_get_value_double(env, argv[i], out) != napi_ok) return fail_type(i, "a number");
@@ -560,14 +557,10 @@ napi_value NormalPairs(napi_env env, napi_callback_info info) {
   if (!begin(env, info, "normalPairs", &c)) return nullptr;
   uint32_t* state;
   std::size_t ns, no;
-  if (!c.u32(0, &state, &ns)) return nullptr;
-  napi_typedarray_type type;
   void* out = nullptr;
-  napi_value ab;
-  std::size_t off;
-  if (c.argc < 2 || napi_get_typedarray_info(env, c.argv[1], &type, &no, &out, &ab, &off) != napi_ok ||
-      (type != napi_float32_array && type != napi_float64_array)) {
-    c.fail_type(1, "a Float32Array or Float64Array");
+  napi_typedarray_type type;
+  if (!c.u32(0, &state, &ns) ||
+      !c.typed(1, {napi_float32_array, napi_float64_array}, "a Float32Array or Float64Array", &out, &no, &type)) {
     return nullptr;
   }
   if (ns != 4) {

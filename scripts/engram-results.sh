@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces the Engram figures in docs/ENGRAM.md with `engram compare` (one run at a time, so that wall times
 # mean something on a 2-core machine). Each block can be run on its own:
-#   bash scripts/engram-results.sh [class-task-free|timing|class-boundaries|task|domain|permuted|ablation|stability|all] [OUTDIR]
+#   bash scripts/engram-results.sh [class-task-free|timing|class-boundaries|task|domain|permuted|permuted-ablation|ablation|stability|all] [OUTDIR]
 # Blocks marked "quietEpochs=0" reproduce figures measured before quiet sleeps were shortened (the default
 # became 8 afterwards); they pass the old value so that the command gives the documented numbers.
 set -euo pipefail
@@ -54,7 +54,16 @@ if [[ $what == ablation || $what == all ]]; then
   "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/viscosity-0" --set viscosity=0
   "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/dreams-false" --set dreams=false
   "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/dreamer-schedule" --set dreamerRefresh=schedule
-  "${E[@]}" --seeds 1 --out-dir "$out/ablation/serve-slow" --set serve=slow
+  "${E[@]}" --seeds 1,2,3 --out-dir "$out/ablation/serve-slow" --set serve=slow
+  # Metaplastic attenuation is off by default; m = 10 (not tuned) gives a leash of 1/(10·Ω) around each anchor.
+  "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/metaplastic-10" --set metaplastic=10
+fi
+if [[ $what == permuted-ablation || $what == all ]]; then
+  # Mechanisms switched off on Permuted MNIST, against permuted-task-free (same settings, seeds 1 and 2).
+  # About 55 min per run with one thread beside another run.
+  P=(engram compare --protocol permuted-mnist --scenario domain --stream task-free --resume --methods engram
+    --set sleepPace=0.5 --set quietRate=0.04 --set episodeRate=0.1)
+  "${P[@]}" --seeds 1,2 --out-dir "$out/permuted-ablation/viscosity-0" --set viscosity=0
 fi
 if [[ $what == stability || $what == all ]]; then
   # The peer for the stability gap on the same task-free stream.

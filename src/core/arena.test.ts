@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { allocate, allocateUninitialised, arenaActive, BufferArena, withArena } from './arena.js';
-import { addBiasInPlace, matmul, reluInPlace, sum } from './ops.js';
+import { affine, reluInPlace, sum } from './ops.js';
 import { backward, Tensor, zeroGrad } from './tensor.js';
 
 test('an arena hands recycled, zeroed buffers to the next scope, and fresh ones outside any scope', () => {
@@ -35,14 +35,14 @@ test('re-entering the active arena does not recycle the outer scope\'s buffers e
   });
 });
 
-test('leaf gradients survive the step that computed them; in-place bias and relu give the plain gradients', () => {
+test('leaf gradients survive the step that computed them; affine and in-place relu give the plain gradients', () => {
   const arena = new BufferArena();
   const w = Tensor.param(new Float32Array([1, -2, 3, -4, 0.5, 0.25]), [2, 3]);
   const b = Tensor.param(new Float32Array([3, 0.2, -0.5]), [3]);
   const x = Tensor.from(new Float32Array([1, 2, -1, 0.5]), [2, 2]);
   const step = (): [Float32Array, Float32Array] => withArena(arena, () => {
     zeroGrad([w, b]);
-    backward(sum(reluInPlace(addBiasInPlace(matmul(x, w), b))));
+    backward(sum(reluInPlace(affine(x, w, b))));
     return [w.grad!, b.grad!];
   });
   const [gw, gb] = step();

@@ -11,7 +11,7 @@ import { backend, Tensor, type TapeNode } from './tensor.js';
 /** Attributes of each op. */
 export interface OpAttrs {
   matmul: { transA: boolean; transB: boolean };
-  addBias: { inPlace: boolean };
+  addBias: Record<string, never>;
   activation: { fn: Activation; inPlace: boolean };
   map: { fn: 'exp' | 'log' | 'neg' | 'square' | 'sqrt' };
   binary: { fn: 'add' | 'sub' | 'mul' };
@@ -109,11 +109,11 @@ const OPS: { [K in OpName]: OpDef<OpAttrs[K]> } = {
   },
 
   addBias: {
-    // In place (the caller's promise that nothing else reads x) saves a buffer: the rule needs no values.
-    forward(b, [x, v], { inPlace }) {
+    // (A layer's bias goes in with its product: `affine`.)
+    forward(b, [x, v]) {
       const [r, c] = rowsCols(x!);
       if (v!.size !== c) throw new Error(`addBias: bias has ${v!.size} values, matrix has ${c} columns`);
-      const out = inPlace ? x!.data : f32(r * c);
+      const out = f32(r * c);
       b.addRowVector(x!.data, v!.data, r, c, out);
       return { data: out, shape: [r, c], saved: null };
     },
@@ -456,12 +456,7 @@ export const matmul = (a: Tensor, b: Tensor, transA = false, transB = false): Te
 export const affine = (x: Tensor, w: Tensor, bias: Tensor): Tensor =>
   apply('matmul', [x, w, bias], { transA: false, transB: false });
 /** x + bias, the bias broadcast over rows. */
-export const addBias = (x: Tensor, bias: Tensor): Tensor => apply('addBias', [x, bias], { inPlace: false });
-/**
- * x + bias written into x's buffer: only for an x that nothing else reads (e.g. a matmul's fresh output that
- * feeds only this op). Values and gradients are those of `addBias`.
- */
-export const addBiasInPlace = (x: Tensor, bias: Tensor): Tensor => apply('addBias', [x, bias], { inPlace: true });
+export const addBias = (x: Tensor, bias: Tensor): Tensor => apply('addBias', [x, bias], empty);
 export const relu = (x: Tensor): Tensor => apply('activation', [x], { fn: 'relu', inPlace: false });
 /** relu written into x's buffer: only for an x that nothing else reads (e.g. a fresh pre-activation). */
 export const reluInPlace = (x: Tensor): Tensor => apply('activation', [x], { fn: 'relu', inPlace: true });

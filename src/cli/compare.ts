@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { MultiBar } from 'cli-progress';
 import { z } from 'zod';
+import { ompWaitChosen } from '../kernels/index.js';
 import { listMethods } from '../learners/index.js';
 import { protocolNames, resolveConfig, runConfigSchema, scenarioNames, streamNames, type PartialRunConfig, type RunConfig } from '../harness/index.js';
 import { meanSd } from '../metrics/index.js';
@@ -195,8 +196,7 @@ interface ChildOutcome {
 
 /** The environment for runs that share the cores: OpenMP workers sleep when idle, unless the user said otherwise. */
 export function sharedCoresEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  if (env['OMP_WAIT_POLICY'] !== undefined || env['GOMP_SPINCOUNT'] !== undefined) return env;
-  return { ...env, OMP_WAIT_POLICY: 'passive' };
+  return ompWaitChosen(env) ? env : { ...env, OMP_WAIT_POLICY: 'passive' };
 }
 
 /** Runs `node cli args…`, stdout discarded, keeping the tail of stderr. */

@@ -2,7 +2,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { ZodError } from 'zod';
-import { describeBackend, getBackend, nativeLoaded } from '../kernels/index.js';
+import { describeBackend, getBackend, nativeLoaded, ompWaitChosen } from '../kernels/index.js';
 import { listMethods } from '../learners/index.js';
 import { protocolNames, resolveConfig, runExperiment, scenarioNames, streamNames, type RunConfig } from '../harness/index.js';
 import { registerCompare } from './compare.js';
@@ -75,7 +75,7 @@ function runCommand(opts: RunOptions): void {
   // of a full Engram run). The library's default is passive (tests, several processes); `compare` passes
   // passive to runs it starts side by side; OMP_WAIT_POLICY or GOMP_SPINCOUNT set by the user wins. Set before
   // the native addon (and with it libgomp, which reads the variable once) is loaded.
-  if (process.env['OMP_WAIT_POLICY'] === undefined && process.env['GOMP_SPINCOUNT'] === undefined && !nativeLoaded()) {
+  if (!ompWaitChosen(process.env) && !nativeLoaded()) {
     process.env['OMP_WAIT_POLICY'] = 'active';
   }
   const methodNames = listMethods().map((m) => m.name);

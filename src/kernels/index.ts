@@ -6,7 +6,7 @@ export type {
   Activation, AdamHyper, Backend, BinaryMap, BlasKind, PathIntegralHyper, SynapseAdamHyper, UnaryMap,
 } from './backend.js';
 export { portableBackend } from './portable.js';
-export { loadNativeBackend, nativeHasOpenblas, nativeLoaded, nativeLoadError } from './native.js';
+export { loadNativeBackend, nativeHasOpenblas, nativeLoaded, nativeLoadError, ompWaitChosen } from './native.js';
 
 /** Error with a machine-readable code, for bad configuration at the library's boundary. */
 export class BackendError extends Error {

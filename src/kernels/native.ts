@@ -170,7 +170,7 @@ function load(): LoadState {
   // libgomp (OpenMP, read once when the addon loads it) spins idle threads for a while between parallel
   // regions by default. When another process wants the cores (two runs side by side, a test runner), a train
   // step collapsed from ~24k to ~800 samples/s; passive waiting avoids that. The user's setting wins.
-  const setWaitPolicy = process.env['OMP_WAIT_POLICY'] === undefined && process.env['GOMP_SPINCOUNT'] === undefined;
+  const setWaitPolicy = !ompWaitChosen(process.env);
   if (setWaitPolicy) process.env['OMP_WAIT_POLICY'] = 'passive';
   let loaded: unknown;
   try {
@@ -296,6 +296,11 @@ export function loadNativeBackend(options: { gemm?: 'openblas' | 'builtin' } = {
     backends.set(kind, b);
   }
   return b;
+}
+
+/** Whether the environment already says how idle OpenMP threads wait (OMP_WAIT_POLICY or GOMP_SPINCOUNT). */
+export function ompWaitChosen(env: NodeJS.ProcessEnv): boolean {
+  return env['OMP_WAIT_POLICY'] !== undefined || env['GOMP_SPINCOUNT'] !== undefined;
 }
 
 /** Whether this process has tried to load the addon yet (after that, OpenMP settings in the environment are read). */

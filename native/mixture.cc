@@ -25,12 +25,18 @@ namespace {
 constexpr double kLog2Pi = 1.8378770664093453;  // Math.log(2 * Math.PI)
 constexpr std::size_t kLanes = 8;
 
+// 1/σ² = e^{−logvar} for each of the k×d mode dimensions, in double.
+std::vector<double> inverse_variances(const float* logvars, std::size_t count) {
+  std::vector<double> inv(count);
+  for (std::size_t i = 0; i < count; ++i) inv[i] = std::exp(-static_cast<double>(logvars[i]));
+  return inv;
+}
+
 }  // namespace
 
 double mixture_log_density(const float* z, const float* means, const float* logvars, const float* weights,
                            std::size_t n, std::size_t k, std::size_t d, float* resp) {
-  std::vector<double> inv(k * d);
-  for (std::size_t i = 0; i < k * d; ++i) inv[i] = std::exp(-static_cast<double>(logvars[i]));
+  const std::vector<double> inv = inverse_variances(logvars, k * d);
   // a[r*k + m]: log w + log N(z_r; μ_m, σ_m²), −∞ for an absent mode. Rows go in blocks of kLanes, each lane
   // summing its row's dimensions in order.
   const double neg_inf = -std::numeric_limits<double>::infinity();
@@ -80,8 +86,7 @@ double mixture_log_density(const float* z, const float* means, const float* logv
 void mixture_log_density_backward(const float* z, const float* means, const float* logvars, const float* resp,
                                   double g, std::size_t n, std::size_t k, std::size_t d, float* gz, float* gm,
                                   float* gl) {
-  std::vector<double> inv(k * d);
-  for (std::size_t i = 0; i < k * d; ++i) inv[i] = std::exp(-static_cast<double>(logvars[i]));
+  const std::vector<double> inv = inverse_variances(logvars, k * d);
   if (gz != nullptr) std::fill(gz, gz + n * d, 0.0f);
   if (gm != nullptr) std::fill(gm, gm + k * d, 0.0f);
   if (gl != nullptr) std::fill(gl, gl + k * d, 0.0f);

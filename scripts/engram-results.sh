@@ -2,13 +2,15 @@
 # Reproduces the Engram figures in docs/ENGRAM.md with `engram compare` (one run at a time, so that wall times
 # mean something on a 2-core machine). Each block can be run on its own:
 #   bash scripts/engram-results.sh [class-task-free|timing|class-boundaries|task|domain|permuted|permuted-ablation|ablation|stability|all] [OUTDIR]
-# Blocks marked "quietEpochs=0" reproduce figures measured before quiet sleeps were shortened (the default
-# became 8 afterwards); they pass the old value so that the command gives the documented numbers.
+# The Permuted MNIST blocks reproduce figures measured with earlier defaults (24 passes per sleep, 8 for a
+# quiet one, dreams at the prior's spread labelled over the whole head); they pass those values (OLD below) so
+# that the command gives the documented numbers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
 out=${2:-docs/results/engram}
 engram() { node dist/cli/main.js "$@"; }
+OLD=(--set sleepEpochs=24 --set quietEpochs=8 --set dreamSpread=1 --set dreamTargets=head)
 if [[ $what == class-task-free || $what == all ]]; then
   engram compare --protocol split-mnist --scenario class --stream task-free --seeds 1,2,3 --resume \
     --out-dir "$out/split-class-task-free" --methods engram
@@ -39,10 +41,10 @@ if [[ $what == permuted || $what == all ]]; then
   # Quiet below 4 % surprising, an episode from 10 %: θ_S's share plateaus at 2-4 % on this protocol, so with
   # the Split MNIST thresholds (1 %, 5 %) no sleep is quiet and the dreamer stops following the stream.
   engram compare --protocol permuted-mnist --scenario domain --stream task-free --seeds 1,2 --resume \
-    --out-dir "$out/permuted-task-free" --methods engram --set sleepPace=0.5 --set quietRate=0.04 --set episodeRate=0.1
+    --out-dir "$out/permuted-task-free" --methods engram --set sleepPace=0.5 --set quietRate=0.04 --set episodeRate=0.1 "${OLD[@]}"
   # The first run, with the Split MNIST thresholds (and full-length quiet sleeps).
   engram compare --protocol permuted-mnist --scenario domain --stream task-free --seeds 1 --resume \
-    --out-dir "$out/permuted-task-free-pace-only" --methods engram --set sleepPace=0.5 --set quietEpochs=0
+    --out-dir "$out/permuted-task-free-pace-only" --methods engram --set sleepPace=0.5 "${OLD[@]}" --set quietEpochs=0
 fi
 if [[ $what == ablation || $what == all ]]; then
   # One mechanism changed at a time, class-IL task-free Split MNIST. metaplastic is off by default; serve only
@@ -62,7 +64,7 @@ if [[ $what == permuted-ablation || $what == all ]]; then
   # Mechanisms switched off on Permuted MNIST, against permuted-task-free (same settings, seeds 1 and 2).
   # About 55 min per run with one thread beside another run.
   P=(engram compare --protocol permuted-mnist --scenario domain --stream task-free --resume --methods engram
-    --set sleepPace=0.5 --set quietRate=0.04 --set episodeRate=0.1)
+    --set sleepPace=0.5 --set quietRate=0.04 --set episodeRate=0.1 "${OLD[@]}")
   "${P[@]}" --seeds 1,2 --out-dir "$out/permuted-ablation/viscosity-0" --set viscosity=0
 fi
 if [[ $what == stability || $what == all ]]; then

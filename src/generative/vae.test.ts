@@ -102,3 +102,18 @@ test('clone copies parameters and gate masks: the copy decodes identically and i
   assert.notDeepEqual(noGrad(() => copy.decode(z, gate)).data, noGrad(() => vae.decode(z, gate)).data);
   assert.equal(vae.parameterNames().length, vae.parameters().length);
 });
+
+test('vae sample: spread scales the prior standard deviations about the same modes', () => {
+  const vae = new Vae({ inputSize: 12, hidden: [16], zDim: 4, classes: 2, prior: 'mixture', modes: 2, gates: null }, new Rng(2));
+  const a = vae.sample(64, new Rng(9), [1, 0], null, 1).x.slice();
+  const b = vae.sample(64, new Rng(9), [1, 0], null, 3).x.slice();
+  const c = vae.sample(64, new Rng(9), [1, 0], null, 1).x.slice();
+  assert.deepEqual(a, c);
+  const spreadOf = (x: Float32Array): number => {
+    let m = 0, v = 0;
+    for (const e of x) m += e / x.length;
+    for (const e of x) v += (e - m) ** 2 / x.length;
+    return v;
+  };
+  assert.ok(spreadOf(b) > spreadOf(a), `wider latents give more varied samples: ${spreadOf(b)} vs ${spreadOf(a)}`);
+});

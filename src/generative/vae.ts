@@ -241,10 +241,11 @@ export class Vae {
    * `classProbs` (length = modes; null = uniform over all modes); a gated decoder is gated by `gate` when
    * given ([n, gates] rows, e.g. one-hot contexts), else by the drawn class. Returns the inputs and each row's
    * class (null without a mixture prior or gates). Inside a step's arena scope (core/arena.ts) the inputs are
-   * an arena buffer, valid until the scope ends, like any op's output.
+   * an arena buffer, valid until the scope ends, like any op's output. `spread` scales the prior's standard
+   * deviations (more varied samples above 1).
    */
   sample(
-    n: number, rng: Rng, classProbs: readonly number[] | null, gate: Float32Array | null = null,
+    n: number, rng: Rng, classProbs: readonly number[] | null, gate: Float32Array | null = null, spread = 1,
   ): { x: Float32Array; classes: Int32Array | null } {
     return noGrad(() => {
       const zDim = this.config.zDim;
@@ -261,7 +262,7 @@ export class Vae {
         const v = this.priorLogvars!.data;
         // In double, as one expression per value would be: the same z to the bit.
         const sd = new Float64Array(v.length);
-        for (let i = 0; i < v.length; i++) sd[i] = Math.exp(0.5 * v[i]!);
+        for (let i = 0; i < v.length; i++) sd[i] = spread * Math.exp(0.5 * v[i]!);
         const eps = rng.fillNormal(this.scratch(z.length));
         for (let r = 0; r < n; r++) {
           const c = classes![r]!;

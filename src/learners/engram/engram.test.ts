@@ -7,7 +7,8 @@ import type { LearnerSetup } from '../learner.js';
 import { emptyBasis, updateBasis, accumulateGram } from '../projection/index.js';
 import { EngramLearner } from './engram.js';
 import { parseEngramOptions } from './options.js';
-import { effectiveClasses, projectOff, sleepIterations } from './sleep.js';
+import { drawDreams, effectiveClasses, Heads, projectOff, sleepIterations, type SleepSettings } from './sleep.js';
+import { Vae } from '../../generative/index.js';
 import { ShortTermMemory } from './short-term-memory.js';
 import { SurpriseMonitor } from './surprise.js';
 
@@ -218,4 +219,24 @@ test('asynchronous sleep: predictions continue from the old weights during sleep
   // The held batches went through wake after the swap: class 2 and 3 are known now.
   assert.ok(l.predict(batch(1, new Rng(13)).x, 8, null).some((c) => c >= 2));
   await l.close();
+});
+
+test('dream targets: with targets=dreamer, classes the dreamer never learnt get no mass; with head, they do', () => {
+  const rng = new Rng(4);
+  const vae = new Vae({ inputSize: 12, hidden: [16], zDim: 4, classes: 4, prior: 'mixture', modes: 4, gates: null }, rng);
+  const settings = { scenario: 'class', numOutputs: 4, classHeads: [] } as unknown as SleepSettings;
+  const heads = new Heads(settings, [0, 1, 2, 3]);
+  const rowSums = (p: Float32Array): number[] => Array.from({ length: p.length / 4 }, (_, r) => p[4 * r]! + p[4 * r + 1]! + p[4 * r + 2]! + p[4 * r + 3]!);
+  const own = drawDreams(vae, 16, heads, [0, 1], 2, new Rng(5), { targets: 'dreamer', spread: 1 });
+  for (let r = 0; r < 16; r++) assert.deepEqual([own.probs[4 * r + 2], own.probs[4 * r + 3]], [0, 0]);
+  for (const s of rowSums(own.probs)) assert.ok(Math.abs(s - 1) < 1e-6);
+  assert.ok(own.mask.every((m) => m === 1), 'the sleeping model still answers over every known class');
+  const head = drawDreams(vae, 16, heads, [0, 1], 2, new Rng(5), { targets: 'head', spread: 1 });
+  assert.deepEqual(head.x, own.x, 'the same dreams');
+  assert.ok(head.probs.some((p, i) => i % 4 >= 2 && p > 0), 'the untrained units take some mass');
+  // Task-IL: targets stay within the row's head.
+  const taskHeads = new Heads({ ...settings, scenario: 'task', classHeads: [[0, 1], [0, 1], [2, 3], [2, 3]] }, [0, 1, 2, 3]);
+  const t = drawDreams(vae, 16, taskHeads, [0, 1, 2, 3], 2, new Rng(6), { targets: 'dreamer', spread: 1 });
+  for (const s of rowSums(t.probs)) assert.ok(Math.abs(s - 1) < 1e-6);
+  for (let r = 0; r < 16; r++) assert.ok(t.probs[4 * r]! + t.probs[4 * r + 1]! === 0 || t.probs[4 * r + 2]! + t.probs[4 * r + 3]! === 0);
 });

@@ -29,12 +29,12 @@ export const engramOptionsSchema = z.object({
   /** Sleep when the memory is full, or after this many wake batches with anything in it (a schedule). */
   sleepEvery: z.number().int().min(1).default(1000),
   /** Passes over the short-term memory per sleep (iterations = ⌈epochs·|STM| / batch⌉, at least 1). */
-  sleepEpochs: z.number().positive().default(24),
+  sleepEpochs: z.number().positive().default(20),
   /**
    * Passes for a quiet sleep (the wake's surprising share and its recent share both below `quietRate`; 0 =
    * `sleepEpochs`): its memory holds samples the slow weights already know, so it maintains rather than learns.
    */
-  quietEpochs: z.number().min(0).default(8),
+  quietEpochs: z.number().min(0).default(0),
   /**
    * At most this many sleep iterations per wake batch since the last sleep (0 = no cap): when new data fill the
    * memory within a few batches, a sleep of many passes over so few samples over-learns them at the expense of
@@ -50,6 +50,16 @@ export const engramOptionsSchema = z.object({
   temperature: z.number().positive().default(2),
   /** Weight of distilling the wake prediction (slow + fast path) into the slow weights on the memory's samples. */
   fastDistill: z.number().min(0).default(1),
+  /**
+   * Dream targets: `dreamer` (its softmax over the classes it knew; classes newer than it get 0, as BI-R pads
+   * its targets) or `head` (over every class the sleeping model knows, the dreamer's untrained units included).
+   */
+  dreamTargets: z.enum(['head', 'dreamer']).default('dreamer'),
+  /**
+   * Dreams draw z from their class's prior mode with its standard deviations times this: above 1 the dreams
+   * reach further from the class's typical digit, towards the boundaries that new classes erode.
+   */
+  dreamSpread: z.number().positive().default(1.5),
   /** Latent size of the generative pathway. */
   zDim: z.number().int().positive().default(100),
   /** Share of decoder units each class gate switches off (BI-R's dg_prop; 0 = no gates). */

@@ -10,6 +10,7 @@ import {
   type SynapseTransformation,
 } from '../../optim/index.js';
 import type { Scenario } from '../../protocols/types.js';
+import { rowMask } from '../distillation/targets.js';
 import { accumulateGram, basisFrom, emptyBasis, projectOut, updateBasis, type Basis } from '../projection/index.js';
 
 /** How one sleep consolidates (plain data: a sleep may run in a worker thread). */
@@ -27,6 +28,10 @@ export interface SleepSettings {
   lr: number;
   temperature: number;
   fastDistill: number;
+  /** Dream targets over every known class, or over the dreamer's classes only (0 for newer ones). */
+  dreamTargets: 'head' | 'dreamer';
+  /** Scale of the prior's standard deviations when dreaming. */
+  dreamSpread: number;
   dreams: boolean;
   viscosity: number;
   metaplastic: number;
@@ -244,7 +249,7 @@ export function projectOff(layers: readonly ProjectedLayer[], bases: readonly Ba
 }
 
 /** Output units each row's loss may use, by the row's class. */
-class Heads {
+export class Heads {
   constructor(private readonly s: SleepSettings, private readonly known: number[]) {}
 
   of(c: number): readonly number[] {
@@ -299,7 +304,7 @@ function sleepLoss(
   }
   const labels = oneHot(y, K);
   const curMask = heads.mask(y);
-  const dream = dreamer === null ? null : dreams(dreamer.model, s.dreamBatch, heads, dreamer.known, K, T, rng);
+  const dream = dreamer === null ? null : drawDreams(dreamer.model, s.dreamBatch, heads, dreamer.known, T, rng, { targets: s.dreamTargets, spread: s.dreamSpread });
   const total = dream === null ? n : n + dream.rows;
   const xCur = Tensor.from(x, [n, d]);
   const input = dream === null ? xCur : concatRows([xCur, Tensor.from(dream.x, [dream.rows, d])]);
@@ -328,17 +333,27 @@ function sleepLoss(
 
 /**
  * Dreams of the frozen pre-sleep model: classes drawn uniformly among those it had consolidated, inputs from
- * the class's prior mode through the (gated) decoder, labelled with its softened predictions within the head.
+ * the class's prior mode (standard deviations × `spread`) through the (gated) decoder, labelled with its
+ * softened predictions within the head. `targets=dreamer` gives the classes the dreamer never learnt no mass
+ * (as BI-R's zero-padded targets): the sleeping model learns that a dream of an old class is not a newer one,
+ * which the dreamer's untrained output units cannot teach.
  */
-function dreams(
-  dreamer: Vae, n: number, heads: Heads, known: number[], K: number, T: number, rng: Rng,
+export function drawDreams(
+  dreamer: Vae, n: number, heads: Heads, known: readonly number[], T: number, rng: Rng,
+  { targets, spread }: { targets: SleepSettings['dreamTargets']; spread: number },
 ): { x: Float32Array; rows: number; probs: Float32Array; mask: Uint8Array } {
+  const K = dreamer.config.classes;
   const probs0 = new Array<number>(dreamer.config.modes).fill(0);
   for (const c of known) probs0[c] = 1;
-  const { x, classes } = dreamer.sample(n, rng, probs0);
+  const { x, classes } = dreamer.sample(n, rng, probs0, null, spread);
   const mask = heads.mask(classes!);
+  let targetMask = mask;
+  if (targets === 'dreamer') {
+    const knew = rowMask(known, n, K);
+    targetMask = mask.map((m, i) => m & knew[i]!);
+  }
   const z = noGrad(() => dreamer.classify(dreamer.features(Tensor.from(x, [n, dreamer.config.inputSize])))).data;
-  return { x, rows: n, probs: headSoftTargets(z, mask, n, K, T), mask };
+  return { x, rows: n, probs: headSoftTargets(z, targetMask, n, K, T), mask };
 }
 
 /** Grow each encoder layer's basis from its inputs on dreams of every known class (no stored data). */

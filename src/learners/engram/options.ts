@@ -29,7 +29,7 @@ export const engramOptionsSchema = z.object({
   /** Sleep when the memory is full, or after this many wake batches with anything in it (a schedule). */
   sleepEvery: z.number().int().min(1).default(1000),
   /** Passes over the short-term memory per sleep (iterations = ⌈epochs·|STM| / batch⌉, at least 1). */
-  sleepEpochs: z.number().positive().default(20),
+  sleepEpochs: z.number().positive().default(18),
   /**
    * Passes for a quiet sleep (the wake's surprising share and its recent share both below `quietRate`; 0 =
    * `sleepEpochs`): its memory holds samples the slow weights already know, so it maintains rather than learns.

@@ -23,17 +23,17 @@ if [[ $what == timing || $what == all ]]; then
   engram run --protocol split-mnist --scenario class --stream task-free --method engram --seed 1 \
     --out "$out/timing/split-mnist-class-task-free-engram-s1-2threads-repeat.json"
 fi
-if [[ $what == class-boundaries || $what == all ]]; then  # quietEpochs=0
+if [[ $what == class-boundaries || $what == all ]]; then
   engram compare --protocol split-mnist --scenario class --stream boundaries --seeds 1,2,3 --resume \
-    --out-dir "$out/split-class-boundaries" --methods engram --set quietEpochs=0
+    --out-dir "$out/split-class-boundaries" --methods engram
 fi
-if [[ $what == task || $what == all ]]; then  # quietEpochs=0
+if [[ $what == task || $what == all ]]; then
   engram compare --protocol split-mnist --scenario task --stream task-free --seeds 1 --resume \
-    --out-dir "$out/split-task-task-free" --methods engram --set quietEpochs=0
+    --out-dir "$out/split-task-task-free" --methods engram
 fi
-if [[ $what == domain || $what == all ]]; then  # quietEpochs=0
+if [[ $what == domain || $what == all ]]; then
   engram compare --protocol split-mnist --scenario domain --stream task-free --seeds 1 --resume \
-    --out-dir "$out/split-domain-task-free" --methods engram --set quietEpochs=0
+    --out-dir "$out/split-domain-task-free" --methods engram
 fi
 if [[ $what == permuted || $what == all ]]; then
   # At most half a sleep iteration per wake batch: uncapped, a run needs ≈ 3.5 sleep iterations of a
@@ -47,16 +47,17 @@ if [[ $what == permuted || $what == all ]]; then
     --out-dir "$out/permuted-task-free-pace-only" --methods engram --set sleepPace=0.5 "${OLD[@]}" --set quietEpochs=0
 fi
 if [[ $what == ablation || $what == all ]]; then
-  # One mechanism changed at a time, class-IL task-free Split MNIST. metaplastic is off by default; serve only
-  # changes predictions between sleeps (the online curve, so the stability gap), not the final accuracy.
-  E=(engram compare --protocol split-mnist --scenario class --stream task-free --resume --methods engram --set quietEpochs=0)
-  # The reference of this block: the defaults as they were, full-length quiet sleeps (seeds 1-3).
-  "${E[@]}" --seeds 1,2,3 --out-dir "$out/ablation/quiet-epochs-0"
-  "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/projection-true" --set projection=true
-  "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/viscosity-0" --set viscosity=0
-  "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/dreams-false" --set dreams=false
-  "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/dreamer-schedule" --set dreamerRefresh=schedule
+  # One mechanism changed at a time from the defaults, class-IL task-free Split MNIST; the reference is the
+  # class-task-free block. metaplastic is off by default; serve only changes predictions between sleeps (the
+  # online curve, so the stability gap), not the final accuracy.
+  E=(engram compare --protocol split-mnist --scenario class --stream task-free --resume --methods engram)
+  "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/dream-targets-head" --set dreamTargets=head
+  "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/dream-spread-1" --set dreamSpread=1
   "${E[@]}" --seeds 1,2,3 --out-dir "$out/ablation/serve-slow" --set serve=slow
+  "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/dreams-false" --set dreams=false
+  "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/viscosity-0" --set viscosity=0
+  "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/projection-true" --set projection=true
+  "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/dreamer-schedule" --set dreamerRefresh=schedule
   # Metaplastic attenuation is off by default; m = 10 (not tuned) gives a leash of 1/(10·Ω) around each anchor.
   "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/metaplastic-10" --set metaplastic=10
 fi

@@ -9,7 +9,7 @@
 // Each line: `sleep@BATCH n=MEMORY it=ITERATIONS share=SURPRISING dr=DREAMER_CHANGED | cJ ACC (xOUTSIDE) …`.
 import { createProtocol } from '../dist/protocols/index.js';
 import { createLearner } from '../dist/learners/index.js';
-import { learnerSetup } from '../dist/harness/run.js';
+import { learnerSetup, protocolConfig, resolveConfig } from '../dist/harness/index.js';
 import { noGrad, Tensor } from '../dist/core/index.js';
 import { getBackend } from '../dist/kernels/index.js';
 
@@ -23,22 +23,23 @@ for (const a of process.argv.slice(2)) {
   }
   args[m[1]] = m[2];
 }
+// As `--set` types its values: numbers and true/false, anything else a string.
 const typed = (v) => (v === 'true' ? true : v === 'false' ? false : v !== '' && Number.isFinite(Number(v)) ? Number(v) : v);
-const stop = Number(args.stop ?? 4400), from = Number(args.from ?? 1990), seed = Number(args.seed ?? 1);
-const stream = args.stream ?? 'boundaries', split = args.split ?? 'validation';
+const stop = Number(args.stop ?? 4400), from = Number(args.from ?? 1990);
+const split = args.split ?? 'validation';
 getBackend().setThreads(Number(args.threads ?? 1));
-const methodOptions = Object.fromEntries(Object.entries(args).filter(([k]) => !own.includes(k)).map(([k, v]) => [k, typed(v)]));
-
-const protocolConfig = {
-  protocol: 'split-mnist', scenario: 'class', stream, seed, itersPerContext: 2000, batchSize: 128, classOrder: null,
-  numContexts: 5, valPerContext: 500, dataDir: null, padding: 0, cumulative: false,
-};
-const protocol = createProtocol(protocolConfig);
-const cfg = {
-  ...protocolConfig, iters: 2000, batch: 128, lr: 1e-3, optimizer: 'adam', momentum: 0, hidden: [400, 400],
-  activation: 'relu', bias: true, contexts: 5, methodOptions,
-};
-const learner = createLearner('engram', learnerSetup(cfg, protocol));
+let cfg, protocol, learner;
+try {
+  cfg = resolveConfig({
+    protocol: 'split-mnist', method: 'engram', stream: args.stream ?? 'boundaries', seed: Number(args.seed ?? 1),
+    methodOptions: Object.fromEntries(Object.entries(args).filter(([k]) => !own.includes(k)).map(([k, v]) => [k, typed(v)])),
+  });
+  protocol = createProtocol(protocolConfig(cfg, false));
+  learner = createLearner('engram', learnerSetup(cfg, protocol));
+} catch (e) {
+  console.error(`engram-sleep-probe: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+  process.exit(2);
+}
 const K = protocol.numOutputs;
 const sets = protocol.contexts.map((c, j) =>
   protocol.makeBatch(split === 'test' ? 'test' : 'train', j, split === 'test' ? c.testIndices : c.valIndices));

@@ -1,4 +1,4 @@
 export { protocolDefaults, resolveConfig, type PartialRunConfig, runConfigSchema, protocolNames, scenarioNames, streamNames, type RunConfig } from './config.js';
 export { TestSet } from './evaluate.js';
-export { runExperiment, learnerSetup, type RunResult, type RunHooks } from './run.js';
+export { runExperiment, learnerSetup, protocolConfig, type RunResult, type RunHooks } from './run.js';
 export { learnerCheckpointConfig, loadLearner, saveLearner } from './persist.js';

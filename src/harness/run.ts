@@ -172,7 +172,8 @@ export function runExperiment(cfg: RunConfig, hooks: RunHooks = {}): RunResult {
   };
 }
 
-function protocolConfig(cfg: RunConfig, cumulative: boolean): ProtocolConfig {
+/** The protocol a run configuration describes (`cumulative`: the joint-training stream). */
+export function protocolConfig(cfg: RunConfig, cumulative: boolean): ProtocolConfig {
   return {
     protocol: cfg.protocol,
     scenario: cfg.scenario,

@@ -12,6 +12,7 @@ import { createLearner } from '../dist/learners/index.js';
 import { learnerSetup, protocolConfig, resolveConfig } from '../dist/harness/index.js';
 import { noGrad, Tensor } from '../dist/core/index.js';
 import { getBackend } from '../dist/kernels/index.js';
+import { typedOptionValue } from '../dist/cli/set-option.js';
 
 const own = ['stop', 'from', 'seed', 'stream', 'split', 'threads'];
 const args = {};
@@ -23,8 +24,6 @@ for (const a of process.argv.slice(2)) {
   }
   args[m[1]] = m[2];
 }
-// As `--set` types its values: numbers and true/false, anything else a string.
-const typed = (v) => (v === 'true' ? true : v === 'false' ? false : v !== '' && Number.isFinite(Number(v)) ? Number(v) : v);
 const stop = Number(args.stop ?? 4400), from = Number(args.from ?? 1990);
 const split = args.split ?? 'validation';
 getBackend().setThreads(Number(args.threads ?? 1));
@@ -32,7 +31,7 @@ let cfg, protocol, learner;
 try {
   cfg = resolveConfig({
     protocol: 'split-mnist', method: 'engram', stream: args.stream ?? 'boundaries', seed: Number(args.seed ?? 1),
-    methodOptions: Object.fromEntries(Object.entries(args).filter(([k]) => !own.includes(k)).map(([k, v]) => [k, typed(v)])),
+    methodOptions: Object.fromEntries(Object.entries(args).filter(([k]) => !own.includes(k)).map(([k, v]) => [k, typedOptionValue(v)])),
   });
   protocol = createProtocol(protocolConfig(cfg, false));
   learner = createLearner('engram', learnerSetup(cfg, protocol));

@@ -9,6 +9,7 @@ import { registerCompare } from './compare.js';
 import { registerPlotCurves } from './plot-curves.js';
 import { writeAtomic } from './files.js';
 import { summary } from './format.js';
+import { setOption } from './set-option.js';
 
 /** Exit code for bad input (usage, data, configuration). */
 const EXIT_USAGE = 2;
@@ -21,14 +22,6 @@ const num = (what: string) => (v: string): number => {
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${what} must be a number.`);
   return n;
-};
-/** `--set key=value`, repeatable: numbers and true/false are typed, anything else stays a string. */
-export const setOption = (v: string, prev: Record<string, number | boolean | string> = {}): Record<string, number | boolean | string> => {
-  const m = /^([A-Za-z][\w]*)=(.*)$/.exec(v.trim());
-  if (m === null) throw new InvalidArgumentError('--set takes key=value, e.g. --set viscosity=0.');
-  const [, key, raw] = m as unknown as [string, string, string];
-  const value = raw === 'true' ? true : raw === 'false' ? false : raw !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
-  return { ...prev, [key]: value };
 };
 const intList = (what: string) => (v: string): number[] => {
   const parts = v.split(',').map((s) => s.trim());

@@ -54,6 +54,8 @@ if [[ $what == ablation || $what == all ]]; then
   "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/dream-targets-head" --set dreamTargets=head
   "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/dream-spread-1" --set dreamSpread=1
   "${E[@]}" --seeds 1,2,3 --out-dir "$out/ablation/serve-slow" --set serve=slow
+  # The fast path only for the classes θ_S has not consolidated (a just-seen class is still predicted at once).
+  "${E[@]}" --seeds 1,2,3 --out-dir "$out/ablation/serve-new" --set serve=new
   "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/dreams-false" --set dreams=false
   "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/viscosity-0" --set viscosity=0
   "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/projection-true" --set projection=true

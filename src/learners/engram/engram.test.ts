@@ -240,3 +240,22 @@ test('dream targets: with targets=dreamer, classes the dreamer never learnt get 
   for (const s of rowSums(t.probs)) assert.ok(Math.abs(s - 1) < 1e-6);
   for (let r = 0; r < 16; r++) assert.ok(t.probs[4 * r]! + t.probs[4 * r + 1]! === 0 || t.probs[4 * r + 2]! + t.probs[4 * r + 3]! === 0);
 });
+
+test('serve=new: a just-seen class is predicted at once, and the classes θ_S holds answer as θ_S alone would', () => {
+  const opts = { ...small, stmCapacity: 200, fastLr: 0.5 };
+  const learners = (['new', 'slow', 'fast'] as const).map((serve) => new EngramLearner(setup(), { ...opts, serve }));
+  const rng = new Rng(21);
+  const stream = [...Array.from({ length: 60 }, () => batch(0, rng)), ...Array.from({ length: 12 }, () => batch(1, rng))];
+  for (const l of learners) for (const b of stream) l.observe(b);
+  const [fresh, slow, fast] = learners as [EngramLearner, EngramLearner, EngramLearner];
+  assert.ok(fresh.sleeps.length > 0 && fresh.sleeps.at(-1)!.batch <= 60, 'context 0 was consolidated, context 1 was not');
+  const newAcc = accuracy(fresh, 1, new Rng(23));
+  assert.ok(newAcc >= 0.9, `the new classes are predicted through the fast path: ${newAcc}`);
+  assert.ok(accuracy(slow, 1, new Rng(23)) <= 0.5, 'θ_S alone does not know them yet');
+  // On old inputs, wherever serve=new names an old class it is θ_S's own answer.
+  const old = batch(0, new Rng(24));
+  const pn = fresh.predict(old.x, old.size, null), ps = slow.predict(old.x, old.size, null);
+  pn.forEach((c, i) => { if (c < 2) assert.equal(c, ps[i]); });
+  const [oldNew, oldFast] = [accuracy(fresh, 0, new Rng(25)), accuracy(fast, 0, new Rng(25))];
+  assert.ok(oldNew > oldFast, `the fast head no longer pushes the old classes down: ${oldNew} vs ${oldFast} with slow + fast`);
+});

@@ -300,7 +300,13 @@ export class EngramLearner implements Learner {
     let logits = noGrad(() => {
       const h = this.model.features(Tensor.from(x, [n, this.setup.inputSize]));
       const slow = this.model.classify(h);
-      return this.options.serve === 'fast' ? this.fast.combine(slow, h) : slow;
+      if (this.options.serve === 'slow') return slow;
+      const both = this.fast.combine(slow, h);
+      if (this.options.serve === 'new') {
+        // θ_S's consolidated outputs answer from θ_S alone.
+        for (let r = 0; r < n; r++) for (const k of this.known) both.data[r * K + k] = slow.data[r * K + k]!;
+      }
+      return both;
     });
     // Class-IL: the classes met so far (θ_S's consolidated classes are among them: they came from wake).
     if (this.setup.scenario === 'class') {

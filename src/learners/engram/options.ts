@@ -93,8 +93,12 @@ export const engramOptionsSchema = z.object({
   projectEvery: z.number().int().positive().default(10),
   /** Fast path: an additive head on the slow features, learned from every wake batch, reset by sleep. */
   fastLr: z.number().min(0).default(0.05),
-  /** Which weights answer `predict`: slow + fast path (default) or slow only. */
-  serve: z.enum(['fast', 'slow']).default('fast'),
+  /**
+   * Which weights answer `predict`: slow + fast path (`fast`, the default), slow only (`slow`), or the fast path
+   * only on the outputs θ_S has not consolidated yet (`new`: a just-seen class is still predicted at once, but
+   * the fast head, trained on the newest batches only, no longer moves the classes θ_S already holds).
+   */
+  serve: z.enum(['fast', 'slow', 'new']).default('fast'),
   /** Consolidate in a worker thread (the learner keeps answering meanwhile) instead of on the caller's thread. */
   asyncSleep: z.boolean().default(false),
 }).strict();

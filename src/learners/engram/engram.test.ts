@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng } from '../../core/index.js';
+import { Rng, Tensor } from '../../core/index.js';
 import { getBackend } from '../../kernels/index.js';
 import type { Batch } from '../../protocols/types.js';
 import type { LearnerSetup } from '../learner.js';
@@ -39,7 +39,7 @@ function accuracy(l: EngramLearner, ctx: number, rng: Rng): number {
 test('engram options: defaults, and a bad value is an error naming the option', () => {
   const o = parseEngramOptions({});
   assert.equal(o.stmCapacity, 500);
-  assert.equal(o.serve, 'fast');
+  assert.equal(o.serve, 'new');
   assert.throws(() => parseEngramOptions({ viscosity: -1 }), /engram option viscosity/);
   assert.throws(() => parseEngramOptions({ nonsense: 1 }), /nonsense/);
   assert.throws(() => parseEngramOptions({ serve: 'both' }), /serve/);
@@ -258,4 +258,27 @@ test('serve=new: a just-seen class is predicted at once, and the classes θ_S ho
   pn.forEach((c, i) => { if (c < 2) assert.equal(c, ps[i]); });
   const [oldNew, oldFast] = [accuracy(fresh, 0, new Rng(25)), accuracy(fast, 0, new Rng(25))];
   assert.ok(oldNew > oldFast, `the fast head no longer pushes the old classes down: ${oldNew} vs ${oldFast} with slow + fast`);
+});
+
+test('dream features: matching the dreamer\'s hidden layer on dreams keeps the old classes\' features in place', () => {
+  const drift = (dreamFeatures: number): number => {
+    const rng = new Rng(31);
+    const l = new EngramLearner(setup(), { ...small, serve: 'slow', dreamFeatures });
+    for (let k = 0; k < 60; k++) l.observe(batch(0, rng));
+    const old = batch(0, new Rng(32));
+    const features = (): Float32Array => l.model.features(Tensor.from(old.x, [old.size, 12])).data.slice();
+    const before = features();
+    for (let k = 0; k < 60; k++) l.observe(batch(1, rng));
+    l.finish();
+    assert.ok(accuracy(l, 1, new Rng(33)) >= 0.9, 'the new classes are still learnt');
+    const after = features();
+    let d = 0, n = 0;
+    for (let i = 0; i < before.length; i++) {
+      d += (after[i]! - before[i]!) ** 2;
+      n += before[i]! ** 2;
+    }
+    return Math.sqrt(d / n);
+  };
+  const [free, held] = [drift(0), drift(10)];
+  assert.ok(held < 0.5 * free, `relative drift of old inputs' features: ${held} with the feature term, ${free} without`);
 });

@@ -30,10 +30,10 @@ export interface SleepRecord {
 /**
  * The Engram learner (DESIGN §1): wake and sleep.
  *
- * Wake, per batch: predictions come from the slow weights θ_S plus the fast path; the surprise monitor scores
- * each sample by its NLL under θ_S; samples θ_S does not explain yet (NLL > `admitNll`, plus a trickle of the
- * rest) enter the bounded short-term memory; the fast head θ_F learns the batch at once. θ_S never changes
- * while awake.
+ * Wake, per batch: predictions come from the slow weights θ_S, plus the fast path on the outputs θ_S has not
+ * consolidated (`serve`); the surprise monitor scores each sample by its NLL under θ_S; samples θ_S does not
+ * explain yet (NLL > `admitNll`, plus a trickle of the rest) enter the bounded short-term memory; the fast head
+ * θ_F learns the batch at once. θ_S never changes while awake.
  *
  * Sleep, when the memory is full or on a schedule (never on a boundary signal): θ_S consolidates the memory and
  * the fast path's predictions together with dreams of old knowledge from its own class-conditional generative
@@ -252,7 +252,7 @@ export class EngramLearner implements Learner {
     const settings: SleepSettings = {
       scenario: this.setup.scenario, numOutputs: this.setup.numOutputs, classHeads: this.classHeads,
       batch: o.sleepBatch, epochs, maxIterations: Math.ceil(o.sleepPace * this.sinceSleep), dreamBatch: o.dreamBatch, lr: o.lr, temperature: o.temperature,
-      fastDistill: o.fastDistill, dreamTargets: o.dreamTargets, dreamSpread: o.dreamSpread, dreams: o.dreams, viscosity: o.viscosity, metaplastic: o.metaplastic, xi: o.xi,
+      fastDistill: o.fastDistill, dreamTargets: o.dreamTargets, dreamSpread: o.dreamSpread, dreamFeatures: o.dreamFeatures, dreams: o.dreams, viscosity: o.viscosity, metaplastic: o.metaplastic, xi: o.xi,
       projection: o.projection, projectionThreshold: o.projectionThreshold, projectionDreams: o.projectionDreams,
       updateBases: (this.sleeps.length + 1) % o.projectEvery === 0,
     };

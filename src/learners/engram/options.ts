@@ -4,7 +4,7 @@ import { optionIssueMessage } from '../option-issue.js';
 /**
  * Everything the Engram learner can be told, validated at the boundary (`--set key=value` on the CLI). Each
  * mechanism has a switch so that an ablation turns exactly one thing off:
- * `viscosity=0`, `metaplastic=0`, `projection=false`, `dreams=false`, `serve=slow`.
+ * `viscosity=0`, `metaplastic=0`, `projection=false`, `dreams=false`, `dreamFeatures=0`, `serve=slow` (or `fast`).
  */
 export const engramOptionsSchema = z.object({
   /** Short-term memory capacity in raw samples (the only raw data Engram ever holds; erased by each sleep). */
@@ -60,6 +60,13 @@ export const engramOptionsSchema = z.object({
    * reach further from the class's typical digit, towards the boundaries that new classes erode.
    */
   dreamSpread: z.number().positive().default(1.5),
+  /**
+   * λ_h: weight of matching the dreamer's last hidden layer on dreams (squared distance summed over units; 0 =
+   * distil the logits only). Ten logits pin down little of a layer of hundreds of units: learning new classes
+   * from real samples moves the old classes' features, so real old digits drift towards the new classes while
+   * the dreams still get the right answer.
+   */
+  dreamFeatures: z.number().min(0).default(0.03),
   /** Latent size of the generative pathway. */
   zDim: z.number().int().positive().default(100),
   /** Share of decoder units each class gate switches off (BI-R's dg_prop; 0 = no gates). */
@@ -94,11 +101,11 @@ export const engramOptionsSchema = z.object({
   /** Fast path: an additive head on the slow features, learned from every wake batch, reset by sleep. */
   fastLr: z.number().min(0).default(0.05),
   /**
-   * Which weights answer `predict`: slow + fast path (`fast`, the default), slow only (`slow`), or the fast path
-   * only on the outputs θ_S has not consolidated yet (`new`: a just-seen class is still predicted at once, but
-   * the fast head, trained on the newest batches only, no longer moves the classes θ_S already holds).
+   * Which weights answer `predict`: the fast path only on the outputs θ_S has not consolidated yet (`new`, the
+   * default: a just-seen class is predicted at once, but the fast head, trained on the newest batches only, does
+   * not move the classes θ_S already holds), slow + fast path on every output (`fast`), or slow only (`slow`).
    */
-  serve: z.enum(['fast', 'slow', 'new']).default('fast'),
+  serve: z.enum(['fast', 'slow', 'new']).default('new'),
   /** Consolidate in a worker thread (the learner keeps answering meanwhile) instead of on the caller's thread. */
   asyncSleep: z.boolean().default(false),
 }).strict();

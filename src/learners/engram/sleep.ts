@@ -1,5 +1,5 @@
 import {
-  add, allocateUninitialised, backward, BufferArena, concatRows, crossEntropy, maskLogits, noGrad, Rng, scale, sliceRows, softCrossEntropy, Tensor,
+  add, allocateUninitialised, backward, BufferArena, concatRows, crossEntropy, maskLogits, mse, noGrad, Rng, scale, sliceRows, softCrossEntropy, Tensor,
   withArena, zeroGrad,
 } from '../../core/index.js';
 import { oneHot, slicePass, Vae, type VaeConfig } from '../../generative/index.js';
@@ -32,6 +32,8 @@ export interface SleepSettings {
   dreamTargets: 'head' | 'dreamer';
   /** Scale of the prior's standard deviations when dreaming. */
   dreamSpread: number;
+  /** λ_h: weight of matching the dreamer's last hidden layer on dreams (squared distance summed over units). */
+  dreamFeatures: number;
   dreams: boolean;
   viscosity: number;
   metaplastic: number;
@@ -90,7 +92,10 @@ export function sleepIterations(n: number, s: Pick<SleepSettings, 'epochs' | 'ba
  * number of known classes, BI-R's 1/t without contexts, so that a trickle of old samples does not silence the
  * dreams; ½ otherwise):
  *
- *   w·[recon + variational + CE + λ_F·T²·KD(wake ‖ θ_S)](memory) + (1 − w)·[recon + variational + T²·KD(dreamer ‖ θ_S)](dreams)
+ *   w·[recon + variational + CE + λ_F·T²·KD(wake ‖ θ_S)](memory)
+ *     + (1 − w)·[recon + variational + T²·KD(dreamer ‖ θ_S) + λ_h·‖h_S − h_dreamer‖²](dreams)
+ *
+ * h being the encoder's last hidden layer (the classifier's features).
  *
  * Pure with respect to its input: the same job gives the same outcome, on any thread.
  */
@@ -327,7 +332,11 @@ function sleepLoss(
   const rep = slicePass(pass, n, total);
   const repLogits = maskLogits(sliceRows(logits, n, total), dream.mask);
   const kd = scale(softCrossEntropy(repLogits, Tensor.from(dream.probs, [dream.rows, K]), T), T * T);
-  const replay = add(add(model.reconstructionLoss(rep, Tensor.from(dream.x, [dream.rows, d])), model.variationalLoss(rep, dream.probs)), kd);
+  let replay = add(add(model.reconstructionLoss(rep, Tensor.from(dream.x, [dream.rows, d])), model.variationalLoss(rep, dream.probs)), kd);
+  if (s.dreamFeatures > 0) {
+    const h = sliceRows(pass.hidden, n, total);
+    replay = add(replay, scale(mse(h, Tensor.from(dream.features, h.shape)), s.dreamFeatures * h.shape[1]!));
+  }
   return add(scale(current, w), scale(replay, 1 - w));
 }
 
@@ -336,12 +345,13 @@ function sleepLoss(
  * the class's prior mode (standard deviations × `spread`) through the (gated) decoder, labelled with its
  * softened predictions within the head. `targets=dreamer` gives the classes the dreamer never learnt no mass
  * (as BI-R's zero-padded targets): the sleeping model learns that a dream of an old class is not a newer one,
- * which the dreamer's untrained output units cannot teach.
+ * which the dreamer's untrained output units cannot teach. Also returns the dreamer's last hidden layer on the
+ * dreams (the features λ_h holds the sleeping model to).
  */
 export function drawDreams(
   dreamer: Vae, n: number, heads: Heads, known: readonly number[], T: number, rng: Rng,
   { targets, spread }: { targets: SleepSettings['dreamTargets']; spread: number },
-): { x: Float32Array; rows: number; probs: Float32Array; mask: Uint8Array } {
+): { x: Float32Array; rows: number; probs: Float32Array; mask: Uint8Array; features: Float32Array } {
   const K = dreamer.config.classes;
   const probs0 = new Array<number>(dreamer.config.modes).fill(0);
   for (const c of known) probs0[c] = 1;
@@ -352,8 +362,11 @@ export function drawDreams(
     const knew = rowMask(known, n, K);
     targetMask = mask.map((m, i) => m & knew[i]!);
   }
-  const z = noGrad(() => dreamer.classify(dreamer.features(Tensor.from(x, [n, dreamer.config.inputSize])))).data;
-  return { x, rows: n, probs: headSoftTargets(z, targetMask, n, K, T), mask };
+  const [h, z] = noGrad(() => {
+    const features = dreamer.features(Tensor.from(x, [n, dreamer.config.inputSize]));
+    return [features.data, dreamer.classify(features).data];
+  });
+  return { x, rows: n, probs: headSoftTargets(z, targetMask, n, K, T), mask, features: h };
 }
 
 /** Grow each encoder layer's basis from its inputs on dreams of every known class (no stored data). */

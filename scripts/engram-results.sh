@@ -57,14 +57,17 @@ if [[ $what == permuted-fourth-round || $what == all ]]; then
 fi
 if [[ $what == ablation || $what == all ]]; then
   # One mechanism changed at a time from the defaults, class-IL task-free Split MNIST; the reference is the
-  # class-task-free block. metaplastic is off by default; serve only changes predictions between sleeps (the
-  # online curve, so the stability gap), not the final accuracy.
+  # class-task-free block. serve only changes predictions between sleeps (the online curve, so the stability
+  # gap), not the final accuracy.
   E=(engram compare --protocol split-mnist --scenario class --stream task-free --resume --methods engram)
   # No feature term on dreams (the fifth round's sleep).
   "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/dream-features-0" --set dreamFeatures=0
   # The fast path on every output, θ_S's consolidated classes included (the default before serve=new).
   "${E[@]}" --seeds 1,2,3 --out-dir "$out/ablation/serve-fast" --set serve=fast
   "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/serve-slow" --set serve=slow
+  "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/dreams-false" --set dreams=false
+  "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/viscosity-0" --set viscosity=0
+  "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/projection-true" --set projection=true
 fi
 if [[ $what == fifth-round-ablation || $what == all ]]; then
   # The other mechanisms, each against the fifth round's defaults (reference: fifth-round-defaults/

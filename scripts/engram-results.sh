@@ -68,6 +68,11 @@ if [[ $what == ablation || $what == all ]]; then
   "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/dreams-false" --set dreams=false
   "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/viscosity-0" --set viscosity=0
   "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/projection-true" --set projection=true
+  "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/dreamer-schedule" --set dreamerRefresh=schedule
+  "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/dream-targets-head" --set dreamTargets=head
+  # Metaplastic attenuation is off by default; m = 10 (not tuned) gives a leash of 1/(10·Ω) around each anchor.
+  "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/metaplastic-10" --set metaplastic=10
+  "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/dream-spread-1" --set dreamSpread=1
 fi
 if [[ $what == fifth-round || $what == all ]]; then
   # The fifth round's defaults: the class-IL runs, and the other mechanisms' ablation against them.

@@ -227,18 +227,40 @@ test('dream targets: with targets=dreamer, classes the dreamer never learnt get 
   const settings = { scenario: 'class', numOutputs: 4, classHeads: [] } as unknown as SleepSettings;
   const heads = new Heads(settings, [0, 1, 2, 3]);
   const rowSums = (p: Float32Array): number[] => Array.from({ length: p.length / 4 }, (_, r) => p[4 * r]! + p[4 * r + 1]! + p[4 * r + 2]! + p[4 * r + 3]!);
-  const own = drawDreams(vae, 16, heads, [0, 1], 2, new Rng(5), { targets: 'dreamer', spread: 1 });
+  const own = drawDreams(vae, 16, heads, [0, 1], 2, new Rng(5), { targets: 'dreamer', spread: 1, pixels: 'mean' });
   for (let r = 0; r < 16; r++) assert.deepEqual([own.probs[4 * r + 2], own.probs[4 * r + 3]], [0, 0]);
   for (const s of rowSums(own.probs)) assert.ok(Math.abs(s - 1) < 1e-6);
   assert.ok(own.mask.every((m) => m === 1), 'the sleeping model still answers over every known class');
-  const head = drawDreams(vae, 16, heads, [0, 1], 2, new Rng(5), { targets: 'head', spread: 1 });
+  const head = drawDreams(vae, 16, heads, [0, 1], 2, new Rng(5), { targets: 'head', spread: 1, pixels: 'mean' });
   assert.deepEqual(head.x, own.x, 'the same dreams');
   assert.ok(head.probs.some((p, i) => i % 4 >= 2 && p > 0), 'the untrained units take some mass');
   // Task-IL: targets stay within the row's head.
   const taskHeads = new Heads({ ...settings, scenario: 'task', classHeads: [[0, 1], [0, 1], [2, 3], [2, 3]] }, [0, 1, 2, 3]);
-  const t = drawDreams(vae, 16, taskHeads, [0, 1, 2, 3], 2, new Rng(6), { targets: 'dreamer', spread: 1 });
+  const t = drawDreams(vae, 16, taskHeads, [0, 1, 2, 3], 2, new Rng(6), { targets: 'dreamer', spread: 1, pixels: 'mean' });
   for (const s of rowSums(t.probs)) assert.ok(Math.abs(s - 1) < 1e-6);
   for (let r = 0; r < 16; r++) assert.ok(t.probs[4 * r]! + t.probs[4 * r + 1]! === 0 || t.probs[4 * r + 2]! + t.probs[4 * r + 3]! === 0);
+});
+
+test('dream pixels: sampled dreams are binary draws of the mean dreams, labelled on what is drawn', () => {
+  const vae = new Vae({ inputSize: 12, hidden: [16], zDim: 4, classes: 4, prior: 'mixture', modes: 4, gates: null }, new Rng(4));
+  const heads = new Heads({ scenario: 'class', numOutputs: 4, classHeads: [] } as unknown as SleepSettings, [0, 1, 2, 3]);
+  const draw = (pixels: 'mean' | 'sample') => drawDreams(vae, 400, heads, [0, 1, 2], 2, new Rng(8), { targets: 'dreamer', spread: 1, pixels });
+  const [mean, sampled] = [draw('mean'), draw('sample')];
+  assert.deepEqual(sampled.mask, mean.mask, 'the same classes (and latents) are dreamt');
+  assert.ok(sampled.x.every((v) => v === 0 || v === 1), 'sampled pixels are binary');
+  assert.ok(mean.x.some((v) => v > 0.05 && v < 0.95), 'mean pixels are not');
+  // Each pixel is 1 with its mean's probability: among the brighter and the darker half of the 4 800 means
+  // alike, the share of ones matches the mean probability.
+  const avg = (a: ArrayLike<number>): number => Array.from(a).reduce((s, v) => s + v, 0) / a.length;
+  const median = Float32Array.from(mean.x).sort()[mean.x.length >> 1]!;
+  for (const bright of [true, false]) {
+    const keep = (i: number): boolean => (mean.x[i]! > median) === bright;
+    const [p, share] = [avg(mean.x.filter((_, i) => keep(i))), avg(sampled.x.filter((_, i) => keep(i)))];
+    assert.ok(Math.abs(share - p) < 0.03, `${bright ? 'bright' : 'dark'} half: ${share} ones against p = ${p}`);
+  }
+  // The dreamer labels the image the sleeping model will see (the binary one), not its mean.
+  assert.notDeepEqual(sampled.probs, mean.probs);
+  assert.deepEqual(sampled.probs, draw('sample').probs, 'the same seed, the same dreams');
 });
 
 test('serve=new: a just-seen class is predicted at once, and the classes θ_S holds answer as θ_S alone would', () => {

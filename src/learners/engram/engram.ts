@@ -252,7 +252,7 @@ export class EngramLearner implements Learner {
     const settings: SleepSettings = {
       scenario: this.setup.scenario, numOutputs: this.setup.numOutputs, classHeads: this.classHeads,
       batch: o.sleepBatch, epochs, maxIterations: Math.ceil(o.sleepPace * this.sinceSleep), dreamBatch: o.dreamBatch, lr: o.lr, temperature: o.temperature,
-      fastDistill: o.fastDistill, dreamTargets: o.dreamTargets, dreamSpread: o.dreamSpread, dreamFeatures: o.dreamFeatures, dreams: o.dreams, viscosity: o.viscosity, metaplastic: o.metaplastic, xi: o.xi,
+      fastDistill: o.fastDistill, dreamTargets: o.dreamTargets, dreamSpread: o.dreamSpread, dreamFeatures: o.dreamFeatures, dreamPixels: o.dreamPixels, dreams: o.dreams, viscosity: o.viscosity, metaplastic: o.metaplastic, xi: o.xi,
       projection: o.projection, projectionThreshold: o.projectionThreshold, projectionDreams: o.projectionDreams,
       updateBases: (this.sleeps.length + 1) % o.projectEvery === 0,
     };

@@ -4,7 +4,7 @@ import { optionIssueMessage } from '../option-issue.js';
 /**
  * Everything the Engram learner can be told, validated at the boundary (`--set key=value` on the CLI). Each
  * mechanism has a switch so that an ablation turns exactly one thing off:
- * `viscosity=0`, `metaplastic=0`, `projection=false`, `dreams=false`, `dreamFeatures=0`, `serve=slow` (or `fast`).
+ * `viscosity=0`, `metaplastic=0`, `projection=false`, `dreams=false`, `dreamFeatures=0`, `dreamPixels=mean`, `serve=slow` (or `fast`).
  */
 export const engramOptionsSchema = z.object({
   /** Short-term memory capacity in raw samples (the only raw data Engram ever holds; erased by each sleep). */
@@ -67,6 +67,13 @@ export const engramOptionsSchema = z.object({
    * the dreams still get the right answer.
    */
   dreamFeatures: z.number().min(0).default(0.03),
+  /**
+   * What a dream's pixels are: a draw from each pixel's Bernoulli under the decoder (`sample`: binary images,
+   * the generative model's own samples) or the Bernoulli means (`mean`: grey, smoothed images). Real digits are
+   * nearly binary, so with mean dreams every old class the sleeping model sees is smooth and every new one crisp,
+   * and it learns that cue: crisp real digits of the old classes drift to the new classes.
+   */
+  dreamPixels: z.enum(['sample', 'mean']).default('sample'),
   /** Latent size of the generative pathway. */
   zDim: z.number().int().positive().default(100),
   /** Share of decoder units each class gate switches off (BI-R's dg_prop; 0 = no gates). */

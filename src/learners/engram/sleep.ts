@@ -34,6 +34,8 @@ export interface SleepSettings {
   dreamSpread: number;
   /** λ_h: weight of matching the dreamer's last hidden layer on dreams (squared distance summed over units). */
   dreamFeatures: number;
+  /** Dream pixels drawn from their Bernoulli (binary) or left at its mean. */
+  dreamPixels: 'sample' | 'mean';
   dreams: boolean;
   viscosity: number;
   metaplastic: number;
@@ -309,7 +311,7 @@ function sleepLoss(
   }
   const labels = oneHot(y, K);
   const curMask = heads.mask(y);
-  const dream = dreamer === null ? null : drawDreams(dreamer.model, s.dreamBatch, heads, dreamer.known, T, rng, { targets: s.dreamTargets, spread: s.dreamSpread });
+  const dream = dreamer === null ? null : drawDreams(dreamer.model, s.dreamBatch, heads, dreamer.known, T, rng, { targets: s.dreamTargets, spread: s.dreamSpread, pixels: s.dreamPixels });
   const total = dream === null ? n : n + dream.rows;
   const xCur = Tensor.from(x, [n, d]);
   const input = dream === null ? xCur : concatRows([xCur, Tensor.from(dream.x, [dream.rows, d])]);
@@ -342,7 +344,8 @@ function sleepLoss(
 
 /**
  * Dreams of the frozen pre-sleep model: classes drawn uniformly among those it had consolidated, inputs from
- * the class's prior mode (standard deviations × `spread`) through the (gated) decoder, labelled with its
+ * the class's prior mode (standard deviations × `spread`) through the (gated) decoder, each pixel then drawn
+ * from its Bernoulli (`pixels=sample`; `mean` keeps the decoder's probabilities), labelled with its
  * softened predictions within the head. `targets=dreamer` gives the classes the dreamer never learnt no mass
  * (as BI-R's zero-padded targets): the sleeping model learns that a dream of an old class is not a newer one,
  * which the dreamer's untrained output units cannot teach. Also returns the dreamer's last hidden layer on the
@@ -350,12 +353,13 @@ function sleepLoss(
  */
 export function drawDreams(
   dreamer: Vae, n: number, heads: Heads, known: readonly number[], T: number, rng: Rng,
-  { targets, spread }: { targets: SleepSettings['dreamTargets']; spread: number },
+  { targets, spread, pixels }: { targets: SleepSettings['dreamTargets']; spread: number; pixels: SleepSettings['dreamPixels'] },
 ): { x: Float32Array; rows: number; probs: Float32Array; mask: Uint8Array; features: Float32Array } {
   const K = dreamer.config.classes;
   const probs0 = new Array<number>(dreamer.config.modes).fill(0);
   for (const c of known) probs0[c] = 1;
   const { x, classes } = dreamer.sample(n, rng, probs0, null, spread);
+  if (pixels === 'sample') for (let i = 0; i < x.length; i++) x[i] = rng.uniform() < x[i]! ? 1 : 0;
   const mask = heads.mask(classes!);
   let targetMask = mask;
   if (targets === 'dreamer') {

@@ -113,8 +113,11 @@ if [[ $what == permuted-ablation || $what == all ]]; then
   P=(engram compare --protocol permuted-mnist --scenario domain --stream task-free --resume --methods engram
     --threads 1 "${PERMUTED[@]}" "${FIFTH[@]}")
   "${P[@]}" --seeds 1,2 --out-dir "$out/permuted-ablation/dreams-false" --set dreams=false
-  "${P[@]}" --seeds 1,2 --out-dir "$out/permuted-ablation/dreamer-schedule" --set dreamerRefresh=schedule
   "${P[@]}" --seeds 1,2 --out-dir "$out/permuted-ablation/projection-true" --set projection=true
+  # Metaplastic attenuation is off by default; m = 10 as in the Split MNIST ablation.
+  "${P[@]}" --seeds 1,2 --out-dir "$out/permuted-ablation/metaplastic-10" --set metaplastic=10
+  "${P[@]}" --seeds 1,2 --out-dir "$out/permuted-ablation/serve-slow" --set serve=slow
+  "${P[@]}" --seeds 1,2 --out-dir "$out/permuted-ablation/dreamer-schedule" --set dreamerRefresh=schedule
   # Viscosity off, against permuted-fourth-round (the fourth round's settings).
   P=(engram compare --protocol permuted-mnist --scenario domain --stream task-free --resume --methods engram
     --threads 1 "${PERMUTED[@]}" "${FOURTH[@]}")

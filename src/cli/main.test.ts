@@ -24,6 +24,13 @@ test('--help lists the commands and every run option', () => {
   assert.match(r.stdout, /joint/);
 });
 
+test('a reader that closes the pipe early (`| true`) ends the command quietly, without a stack trace', () => {
+  // `true` exits without reading, so the help text is written into a closed pipe.
+  const r = spawnSync('sh', ['-c', `"${process.execPath}" "${cli}" run --help | true`], { encoding: 'utf8' });
+  assert.equal(r.status, 0);
+  assert.doesNotMatch(r.stderr, /EPIPE|Error|at /);
+});
+
 test('bad input: one clear line, exit code 2, no stack trace', () => {
   const cases: [string[], RegExp][] = [
     [['run', '--method', 'nope'], /unknown method "nope"; available: .*naive/],

@@ -193,6 +193,13 @@ export function buildProgram(): Command {
 }
 
 function main(argv: string[]): void {
+  // A reader that stops early (`engram run --help | head`) closes the pipe: stop quietly, as Unix tools do,
+  // instead of dying on the unhandled EPIPE with a stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    process.stderr.write(`engram: error: standard output: ${e.message}\n`);
+    process.exit(1);
+  });
   const program = buildProgram();
   try {
     program.parse(argv);

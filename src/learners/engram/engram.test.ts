@@ -7,7 +7,7 @@ import type { LearnerSetup } from '../learner.js';
 import { emptyBasis, updateBasis, accumulateGram } from '../projection/index.js';
 import { EngramLearner } from './engram.js';
 import { parseEngramOptions } from './options.js';
-import { drawDreams, effectiveClasses, Heads, projectOff, sleepIterations, type SleepSettings } from './sleep.js';
+import { drawDreams, effectiveClasses, Heads, projectOff, recentClasses, sleepIterations, type SleepSettings } from './sleep.js';
 import { Vae } from '../../generative/index.js';
 import { ShortTermMemory } from './short-term-memory.js';
 import { SurpriseMonitor } from './surprise.js';
@@ -303,4 +303,26 @@ test('dream features: matching the dreamer\'s hidden layer on dreams keeps the o
   };
   const [free, held] = [drift(0), drift(10)];
   assert.ok(held < 0.5 * free, `relative drift of old inputs' features: ${held} with the feature term, ${free} without`);
+});
+
+test('recent classes: caught by θ_S, unknown to the dreamer, and lacking from the memory', () => {
+  const labels = Int32Array.from([...Array(40).fill(0), ...Array(40).fill(1), ...Array(15).fill(3), ...Array(5).fill(4)]);
+  // 5 classes in play: an even share is 20 rows, so 3 (15 rows) is held and 4 (5 rows) lacking.
+  assert.deepEqual(recentClasses([0, 1, 2, 3, 4], [0, 1], [0, 1, 2, 3, 4], labels, 5), [2, 4]);
+  assert.deepEqual(recentClasses([0, 1], [0, 1], [0, 1, 2], labels, 5), [], 'nothing caught beyond the dreamer');
+  assert.deepEqual(recentClasses([0, 1, 2], [0, 1], [0, 1], labels, 5), [], 'only classes θ_S has consolidated');
+});
+
+test('recent dreams: a class learnt after the dreamer was taken is held once the stream goes back to old classes', () => {
+  const opts = { ...small, admitRate: 0.2, sleepEvery: 5, quietRate: 0.05, episodeRate: 0.3, serve: 'slow' as const };
+  const run = (recentDreams: boolean): [number, number] => {
+    const rng = new Rng(41);
+    const l = new EngramLearner(setup(), { ...opts, recentDreams });
+    for (const c of [0, 1, 0]) for (let k = 0; k < 80; k++) l.observe(batch(c, rng));
+    l.finish();
+    return [accuracy(l, 1, new Rng(42)), accuracy(l, 0, new Rng(43))];
+  };
+  const [[held, old], [lost]] = [run(true), run(false)];
+  assert.ok(held >= 0.9 && old >= 0.9, `with recent dreams: context 1 ${held}, context 0 ${old}`);
+  assert.ok(lost <= held - 0.3, `without, the dreamer (taken before context 1) gives its classes no mass: ${lost}`);
 });

@@ -64,6 +64,8 @@ export class EngramLearner implements Learner {
   private dreamer: Snapshot | null = null;
   /** `episode` refresh: θ_S after the latest quiet sleep, promoted to dreamer when the next episode begins. */
   private quietModel: Snapshot | null = null;
+  /** Classes θ_S had consolidated at its last quiet sleep: it had caught up with them (see `recentDreams`). */
+  private caught: number[] = [];
   private bases: Float32Array[] = [];
   private batches = 0;
   /** Samples of each output consolidated by sleep so far (familiarity). */
@@ -252,7 +254,7 @@ export class EngramLearner implements Learner {
     const settings: SleepSettings = {
       scenario: this.setup.scenario, numOutputs: this.setup.numOutputs, classHeads: this.classHeads,
       batch: o.sleepBatch, epochs, maxIterations: Math.ceil(o.sleepPace * this.sinceSleep), dreamBatch: o.dreamBatch, lr: o.lr, temperature: o.temperature,
-      fastDistill: o.fastDistill, dreamTargets: o.dreamTargets, dreamSpread: o.dreamSpread, dreamFeatures: o.dreamFeatures, dreamPixels: o.dreamPixels, dreams: o.dreams, viscosity: o.viscosity, metaplastic: o.metaplastic, xi: o.xi,
+      fastDistill: o.fastDistill, dreamTargets: o.dreamTargets, dreamSpread: o.dreamSpread, dreamFeatures: o.dreamFeatures, dreamPixels: o.dreamPixels, recentDreams: o.recentDreams, dreams: o.dreams, viscosity: o.viscosity, metaplastic: o.metaplastic, xi: o.xi,
       projection: o.projection, projectionThreshold: o.projectionThreshold, projectionDreams: o.projectionDreams,
       updateBases: (this.sleeps.length + 1) % o.projectEvery === 0,
     };
@@ -260,7 +262,7 @@ export class EngramLearner implements Learner {
       vae: this.model.config, params: this.model.parameters().map((p) => p.data.slice()), gateMasks: this.model.gateMasks,
       optState: this.optState, bases: this.bases, stm, wakeLogits, known: this.known, rng: this.rng.getState(), settings,
       dreamer: o.dreamerRefresh === 'episode' || o.dreamerEvery > 1 ? this.dreamer : null,
-      surprisingShare: share, dreamerRefreshed: promote, quiet,
+      caught: this.caught, surprisingShare: share, dreamerRefreshed: promote, quiet,
     };
   }
 
@@ -280,6 +282,7 @@ export class EngramLearner implements Learner {
     const snapshot = (): Snapshot => ({ params: out.params.map((p) => p.slice()), known: [...out.known] });
     let refreshed = job.dreamerRefreshed;
     if (o.dreamerRefresh === 'episode' && job.quiet) this.quietModel = snapshot();
+    if (job.quiet) this.caught = [...out.known];
     if (o.dreamerRefresh === 'schedule' && o.dreamerEvery > 1 && (this.sleeps.length + 1) % o.dreamerEvery === 0) {
       this.dreamer = snapshot();
       refreshed = true;
@@ -346,6 +349,7 @@ export class EngramLearner implements Learner {
         known: Float32Array.from(this.known),
         dreamer: snapshotState(this.dreamer),
         quietModel: snapshotState(this.quietModel),
+        caught: Float32Array.from(this.caught),
         wakeKnown: this.wakeKnown.getState(),
         memory: this.memory.getState(),
         fast: this.fast.getState(),
@@ -367,11 +371,12 @@ export class EngramLearner implements Learner {
     const e = state.extra as {
       gateMasks: Float32Array[]; bases: Float32Array[]; known: Float32Array; wakeKnown: { classes: Float32Array; contexts: Float32Array };
       memory: State; fast: State; surprise: State; reconSurprise: State; sleeps: Float32Array; counters: Float32Array;
-      dreamer: SnapshotState; quietModel: SnapshotState; consolidated: Float32Array;
+      dreamer: SnapshotState; quietModel: SnapshotState; consolidated: Float32Array; caught?: Float32Array;
     };
     this.consolidated.set(e.consolidated);
     this.dreamer = snapshotFrom(e.dreamer);
     this.quietModel = snapshotFrom(e.quietModel);
+    this.caught = Array.from(e.caught ?? []); // absent in states saved before recentDreams
     this.model.gateMasks.forEach((m, i) => m.set(e.gateMasks[i]!));
     this.bases = e.bases.map((b) => b.slice());
     this.known = Array.from(e.known);

@@ -4,7 +4,7 @@ import { optionIssueMessage } from '../option-issue.js';
 /**
  * Everything the Engram learner can be told, validated at the boundary (`--set key=value` on the CLI). Each
  * mechanism has a switch so that an ablation turns exactly one thing off:
- * `viscosity=0`, `metaplastic=0`, `projection=false`, `dreams=false`, `dreamFeatures=0`, `dreamPixels=mean`, `serve=slow` (or `fast`).
+ * `viscosity=0`, `metaplastic=0`, `projection=false`, `dreams=false`, `dreamFeatures=0`, `dreamPixels=mean`, `recentDreams=false`, `serve=slow` (or `fast`).
  */
 export const engramOptionsSchema = z.object({
   /** Short-term memory capacity in raw samples (the only raw data Engram ever holds; erased by each sleep). */
@@ -74,6 +74,12 @@ export const engramOptionsSchema = z.object({
    * and it learns that cue: crisp real digits of the old classes drift to the new classes.
    */
   dreamPixels: z.enum(['sample', 'mean']).default('sample'),
+  /**
+   * Classes newer than the dreamer that θ_S had caught up with by its last quiet sleep, and that the memory
+   * lacks, are dreamt by θ_S itself (as the sleep starts). The dreamer gives such classes no mass, so once their
+   * data stop coming (a task-free stream moving back to old classes) nothing else holds them.
+   */
+  recentDreams: z.boolean().default(true),
   /** Latent size of the generative pathway. */
   zDim: z.number().int().positive().default(100),
   /** Share of decoder units each class gate switches off (BI-R's dg_prop; 0 = no gates). */

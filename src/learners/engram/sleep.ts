@@ -36,6 +36,8 @@ export interface SleepSettings {
   dreamFeatures: number;
   /** Dream pixels drawn from their Bernoulli (binary) or left at its mean. */
   dreamPixels: 'sample' | 'mean';
+  /** θ_S dreams the classes it has caught up with that the dreamer does not know and the memory lacks. */
+  recentDreams: boolean;
   dreams: boolean;
   viscosity: number;
   metaplastic: number;
@@ -64,6 +66,8 @@ export interface SleepJob {
   known: number[];
   /** A frozen earlier θ_S that dreams, with the classes it knew; null: θ_S as the sleep starts dreams. */
   dreamer: { params: Float32Array[]; known: number[] } | null;
+  /** Classes θ_S had consolidated at its last quiet sleep (it had caught up with them). */
+  caught: number[];
   rng: number[];
   settings: SleepSettings;
 }
@@ -97,7 +101,8 @@ export function sleepIterations(n: number, s: Pick<SleepSettings, 'epochs' | 'ba
  *   w·[recon + variational + CE + λ_F·T²·KD(wake ‖ θ_S)](memory)
  *     + (1 − w)·[recon + variational + T²·KD(dreamer ‖ θ_S) + λ_h·‖h_S − h_dreamer‖²](dreams)
  *
- * h being the encoder's last hidden layer (the classifier's features).
+ * h being the encoder's last hidden layer (the classifier's features). With recent classes (`recentClasses`),
+ * θ_S as the sleep starts dreams those, labels them over every class it knows, and takes their share of the dreams.
  *
  * Pure with respect to its input: the same job gives the same outcome, on any thread.
  */
@@ -125,6 +130,9 @@ export function runSleep(job: SleepJob): SleepOutcome {
   const memoryClasses = [...new Set(stm.y)].sort((a, b) => a - b);
   const known = [...new Set([...job.known, ...memoryClasses])].sort((a, b) => a - b);
   const heads = new Heads(s, known);
+  // Recent classes are dreamt by θ_S as this sleep starts, beside the dreamer's.
+  const recent = dreamer === null || !s.recentDreams ? [] : recentClasses(job.caught, dreamer.known, job.known, stm.y, known.length);
+  const recentDreamer = recent.length === 0 ? null : { model: model.clone(), known: recent, labels: job.known };
   const w = !dreamer ? 1 : s.scenario === 'class' ? Math.min(1, effectiveClasses(stm.y) / known.length) : 0.5;
   const iterations = sleepIterations(stm.n, s);
   const arena = new BufferArena();
@@ -148,7 +156,7 @@ export function runSleep(job: SleepJob): SleepOutcome {
         rows[r] = order[cursor++]!;
       }
       zeroGrad(params);
-      const loss = sleepLoss(model, dreamer, job, rows, heads, w, rng);
+      const loss = sleepLoss(model, dreamer, recentDreamer, job, rows, heads, w, rng);
       backward(loss);
       const grads = params.map((p) => p.grad ?? new Float32Array(p.size));
       if (project === null && opt.step !== undefined) {
@@ -174,6 +182,21 @@ export function runSleep(job: SleepJob): SleepOutcome {
     iterations,
     loss: total / iterations,
   };
+}
+
+/**
+ * The classes θ_S itself dreams in a sleep: those it had caught up with by its last quiet sleep (`caught`: it
+ * explains them, and its generative pathway has slept on them) that the dreamer, taken earlier, never knew, and
+ * that the memory lacks (fewer rows than half an even share over the `classes` in play). The dreamer gives such a
+ * class no mass, so without these dreams nothing holds it once its data stop coming; a class the memory holds is
+ * learnt from its real samples instead.
+ */
+export function recentClasses(
+  caught: readonly number[], dreamerKnown: readonly number[], known: readonly number[], labels: Int32Array, classes: number,
+): number[] {
+  const counts = new Map<number, number>();
+  for (const y of labels) counts.set(y, (counts.get(y) ?? 0) + 1);
+  return caught.filter((c) => !dreamerKnown.includes(c) && known.includes(c) && (counts.get(c) ?? 0) < (0.5 * labels.length) / classes);
 }
 
 /** exp(entropy) of a label multiset: how many classes it effectively holds (2 for a 50/50 pair). */
@@ -291,8 +314,15 @@ function headSoftTargets(z: Float32Array, mask: Uint8Array, rows: number, K: num
   return out;
 }
 
+/** A model that dreams in a sleep: the classes it dreams, and (when not those) the classes its targets cover. */
+interface DreamSource {
+  model: Vae;
+  known: number[];
+  labels?: number[];
+}
+
 function sleepLoss(
-  model: Vae, dreamer: { model: Vae; known: number[] } | null, job: SleepJob, rows: Int32Array, heads: Heads, w: number, rng: Rng,
+  model: Vae, dreamer: DreamSource | null, recent: DreamSource | null, job: SleepJob, rows: Int32Array, heads: Heads, w: number, rng: Rng,
 ): Tensor {
   const s = job.settings;
   const d = job.vae.inputSize;
@@ -311,7 +341,7 @@ function sleepLoss(
   }
   const labels = oneHot(y, K);
   const curMask = heads.mask(y);
-  const dream = dreamer === null ? null : drawDreams(dreamer.model, s.dreamBatch, heads, dreamer.known, T, rng, { targets: s.dreamTargets, spread: s.dreamSpread, pixels: s.dreamPixels });
+  const dream = dreamer === null ? null : dreamBatch(dreamer, recent, s, heads, rng);
   const total = dream === null ? n : n + dream.rows;
   const xCur = Tensor.from(x, [n, d]);
   const input = dream === null ? xCur : concatRows([xCur, Tensor.from(dream.x, [dream.rows, d])]);
@@ -342,18 +372,44 @@ function sleepLoss(
   return add(scale(current, w), scale(replay, 1 - w));
 }
 
+type Dreams = ReturnType<typeof drawDreams>;
+
+/**
+ * A sleep iteration's dreams: the dreamer's, and with recent classes a share of the batch by their number dreamt
+ * by θ_S as the sleep started (at least one row).
+ */
+function dreamBatch(dreamer: DreamSource, recent: DreamSource | null, s: SleepSettings, heads: Heads, rng: Rng): Dreams {
+  const opts = { targets: s.dreamTargets, spread: s.dreamSpread, pixels: s.dreamPixels };
+  if (recent === null) return drawDreams(dreamer.model, s.dreamBatch, heads, dreamer.known, s.temperature, rng, opts);
+  const n = Math.max(1, Math.round((s.dreamBatch * recent.known.length) / (recent.known.length + dreamer.known.length)));
+  const old = drawDreams(dreamer.model, s.dreamBatch - n, heads, dreamer.known, s.temperature, rng, opts);
+  const fresh = drawDreams(recent.model, n, heads, recent.known, s.temperature, rng, { ...opts, labels: recent.labels ?? recent.known });
+  const join = <A extends Float32Array | Uint8Array>(a: A, b: A): A => {
+    const out = (a instanceof Uint8Array ? new Uint8Array(a.length + b.length) : new Float32Array(a.length + b.length)) as A;
+    out.set(a);
+    out.set(b, a.length);
+    return out;
+  };
+  return {
+    x: join(old.x, fresh.x), rows: old.rows + fresh.rows, probs: join(old.probs, fresh.probs), mask: join(old.mask, fresh.mask),
+    features: join(old.features, fresh.features),
+  };
+}
+
 /**
  * Dreams of the frozen pre-sleep model: classes drawn uniformly among those it had consolidated, inputs from
  * the class's prior mode (standard deviations × `spread`) through the (gated) decoder, each pixel then drawn
  * from its Bernoulli (`pixels=sample`; `mean` keeps the decoder's probabilities), labelled with its
- * softened predictions within the head. `targets=dreamer` gives the classes the dreamer never learnt no mass
- * (as BI-R's zero-padded targets): the sleeping model learns that a dream of an old class is not a newer one,
+ * softened predictions within the head. `targets=dreamer` gives the classes outside `labels` (by default the
+ * dreamt classes, all the dreamer ever learnt) no mass (as BI-R's zero-padded targets): the sleeping model learns that a dream of an old class is not a newer one,
  * which the dreamer's untrained output units cannot teach. Also returns the dreamer's last hidden layer on the
  * dreams (the features λ_h holds the sleeping model to).
  */
 export function drawDreams(
   dreamer: Vae, n: number, heads: Heads, known: readonly number[], T: number, rng: Rng,
-  { targets, spread, pixels }: { targets: SleepSettings['dreamTargets']; spread: number; pixels: SleepSettings['dreamPixels'] },
+  { targets, spread, pixels, labels = known }: {
+    targets: SleepSettings['dreamTargets']; spread: number; pixels: SleepSettings['dreamPixels']; labels?: readonly number[];
+  },
 ): { x: Float32Array; rows: number; probs: Float32Array; mask: Uint8Array; features: Float32Array } {
   const K = dreamer.config.classes;
   const probs0 = new Array<number>(dreamer.config.modes).fill(0);
@@ -363,7 +419,7 @@ export function drawDreams(
   const mask = heads.mask(classes!);
   let targetMask = mask;
   if (targets === 'dreamer') {
-    const knew = rowMask(known, n, K);
+    const knew = rowMask(labels, n, K);
     targetMask = mask.map((m, i) => m & knew[i]!);
   }
   const [h, z] = noGrad(() => {

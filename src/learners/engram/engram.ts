@@ -64,8 +64,15 @@ export class EngramLearner implements Learner {
   private dreamer: Snapshot | null = null;
   /** `episode` refresh: θ_S after the latest quiet sleep, promoted to dreamer when the next episode begins. */
   private quietModel: Snapshot | null = null;
-  /** Classes θ_S had consolidated at its last quiet sleep: it had caught up with them (see `recentDreams`). */
+  /**
+   * Classes θ_S has caught up with (see `recentDreams`): in some wake since it consolidated them, it found fewer
+   * than `episodeRate` of their samples surprising. Judged per class, as a quiet sleep is for the whole stream:
+   * the whole stream's share can hover at `quietRate` for thousands of batches, with no sleep quiet.
+   */
   private caught: number[] = [];
+  /** Per class, wake samples since the last sleep, and how many of them θ_S found surprising. */
+  private readonly classSeen: Float64Array;
+  private readonly classSurprising: Float64Array;
   private bases: Float32Array[] = [];
   private batches = 0;
   /** Samples of each output consolidated by sleep so far (familiarity). */
@@ -97,6 +104,8 @@ export class EngramLearner implements Learner {
     }, this.rng);
     this.memory = new ShortTermMemory(o.stmCapacity, setup.inputSize);
     this.consolidated = new Float64Array(setup.numOutputs);
+    this.classSeen = new Float64Array(setup.numOutputs);
+    this.classSurprising = new Float64Array(setup.numOutputs);
     this.fast = new FastHead(setup.hidden.at(-1)!, setup.numOutputs, o.fastLr);
     this.wakeKnown = new KnownOutputs(setup.scenario, setup.numOutputs, setup.activeOutputs);
     this.classHeads = Array.from({ length: setup.numOutputs }, () => [] as number[]);
@@ -142,8 +151,13 @@ export class EngramLearner implements Learner {
     const o = this.options;
     let surprising = 0;
     for (let r = 0; r < n; r++) {
-      nll[r] = -logp[r * K + batch.y[r]!]!;
-      if (nll[r]! > o.admitNll) surprising++;
+      const y = batch.y[r]!;
+      nll[r] = -logp[r * K + y]!;
+      this.classSeen[y]!++;
+      if (nll[r]! > o.admitNll) {
+        surprising++;
+        this.classSurprising[y]!++;
+      }
     }
     this.surprisingSinceSleep += surprising;
     this.seenSinceSleep += n;
@@ -282,7 +296,15 @@ export class EngramLearner implements Learner {
     const snapshot = (): Snapshot => ({ params: out.params.map((p) => p.slice()), known: [...out.known] });
     let refreshed = job.dreamerRefreshed;
     if (o.dreamerRefresh === 'episode' && job.quiet) this.quietModel = snapshot();
-    if (job.quiet) this.caught = [...out.known];
+    // Judged on the wake before this sleep, so only for classes θ_S had consolidated then.
+    for (const c of job.known) {
+      const seen = this.classSeen[c]!;
+      // At least 1/episodeRate samples: enough for the share to be judged at all.
+      if (seen * o.episodeRate >= 1 && this.classSurprising[c]! < o.episodeRate * seen && !this.caught.includes(c)) this.caught.push(c);
+    }
+    this.caught.sort((a, b) => a - b);
+    this.classSeen.fill(0);
+    this.classSurprising.fill(0);
     if (o.dreamerRefresh === 'schedule' && o.dreamerEvery > 1 && (this.sleeps.length + 1) % o.dreamerEvery === 0) {
       this.dreamer = snapshot();
       refreshed = true;
@@ -350,6 +372,7 @@ export class EngramLearner implements Learner {
         dreamer: snapshotState(this.dreamer),
         quietModel: snapshotState(this.quietModel),
         caught: Float32Array.from(this.caught),
+        classWake: Float32Array.from([...this.classSeen, ...this.classSurprising]),
         wakeKnown: this.wakeKnown.getState(),
         memory: this.memory.getState(),
         fast: this.fast.getState(),
@@ -371,12 +394,16 @@ export class EngramLearner implements Learner {
     const e = state.extra as {
       gateMasks: Float32Array[]; bases: Float32Array[]; known: Float32Array; wakeKnown: { classes: Float32Array; contexts: Float32Array };
       memory: State; fast: State; surprise: State; reconSurprise: State; sleeps: Float32Array; counters: Float32Array;
-      dreamer: SnapshotState; quietModel: SnapshotState; consolidated: Float32Array; caught?: Float32Array;
+      dreamer: SnapshotState; quietModel: SnapshotState; consolidated: Float32Array; caught?: Float32Array; classWake?: Float32Array;
     };
     this.consolidated.set(e.consolidated);
     this.dreamer = snapshotFrom(e.dreamer);
     this.quietModel = snapshotFrom(e.quietModel);
-    this.caught = Array.from(e.caught ?? []); // absent in states saved before recentDreams
+    // Absent in states saved before recentDreams.
+    this.caught = Array.from(e.caught ?? []);
+    const K = this.setup.numOutputs;
+    this.classSeen.set(e.classWake?.subarray(0, K) ?? new Float32Array(K));
+    this.classSurprising.set(e.classWake?.subarray(K, 2 * K) ?? new Float32Array(K));
     this.model.gateMasks.forEach((m, i) => m.set(e.gateMasks[i]!));
     this.bases = e.bases.map((b) => b.slice());
     this.known = Array.from(e.known);

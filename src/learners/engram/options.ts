@@ -59,7 +59,7 @@ export const engramOptionsSchema = z.object({
    * Dreams draw z from their class's prior mode with its standard deviations times this: above 1 the dreams
    * reach further from the class's typical digit, towards the boundaries that new classes erode.
    */
-  dreamSpread: z.number().positive().default(1.5),
+  dreamSpread: z.number().positive().default(1.25),
   /**
    * λ_h: weight of matching the dreamer's last hidden layer on dreams (squared distance summed over units; 0 =
    * distil the logits only). Ten logits pin down little of a layer of hundreds of units: learning new classes
@@ -75,8 +75,8 @@ export const engramOptionsSchema = z.object({
    */
   dreamPixels: z.enum(['sample', 'mean']).default('sample'),
   /**
-   * Classes newer than the dreamer that θ_S had caught up with by its last quiet sleep, and that the memory
-   * lacks, are dreamt by θ_S itself (as the sleep starts). The dreamer gives such classes no mass, so once their
+   * Classes newer than the dreamer that θ_S has caught up with (in some wake, fewer than `episodeRate` of their
+   * samples surprising), and that the memory lacks, are dreamt by θ_S itself (as the sleep starts). The dreamer gives such classes no mass, so once their
    * data stop coming (a task-free stream moving back to old classes) nothing else holds them.
    */
   recentDreams: z.boolean().default(true),

@@ -66,7 +66,7 @@ export interface SleepJob {
   known: number[];
   /** A frozen earlier θ_S that dreams, with the classes it knew; null: θ_S as the sleep starts dreams. */
   dreamer: { params: Float32Array[]; known: number[] } | null;
-  /** Classes θ_S had consolidated at its last quiet sleep (it had caught up with them). */
+  /** Classes θ_S has caught up with (it explained all but a few of their samples in some wake). */
   caught: number[];
   rng: number[];
   settings: SleepSettings;
@@ -185,8 +185,8 @@ export function runSleep(job: SleepJob): SleepOutcome {
 }
 
 /**
- * The classes θ_S itself dreams in a sleep: those it had caught up with by its last quiet sleep (`caught`: it
- * explains them, and its generative pathway has slept on them) that the dreamer, taken earlier, never knew, and
+ * The classes θ_S itself dreams in a sleep: those it has caught up with (`caught`: in some wake it explained
+ * all but a few of their samples, after sleeping on them) that the dreamer, taken earlier, never knew, and
  * that the memory lacks (fewer rows than half an even share over the `classes` in play). The dreamer gives such a
  * class no mass, so without these dreams nothing holds it once its data stop coming; a class the memory holds is
  * learnt from its real samples instead.

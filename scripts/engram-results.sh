@@ -23,6 +23,17 @@ FOURTH=("${FIFTH[@]}" --set sleepEpochs=24 --set quietEpochs=8 --set dreamSpread
 # protocol, so with the Split MNIST thresholds of 1 % and 5 % no sleep is quiet and the dreamer stops following
 # the stream).
 PERMUTED=(--set sleepPace=0.5 --set quietRate=0.04 --set episodeRate=0.1)
+# An earlier round's Split MNIST runs into DIR, with that round's settings: class-IL boundaries (seeds 1-3),
+# task-IL and domain-IL (seed 1), class-IL task-free (seeds 1-3).
+split_runs() {
+  local f=$1
+  shift
+  local C=(engram compare --protocol split-mnist --resume --methods engram --threads 1 "$@")
+  "${C[@]}" --scenario class --stream boundaries --seeds 1,2,3 --out-dir "$f/split-class-boundaries"
+  "${C[@]}" --scenario task --stream task-free --seeds 1 --out-dir "$f/split-task-task-free"
+  "${C[@]}" --scenario domain --stream task-free --seeds 1 --out-dir "$f/split-domain-task-free"
+  "${C[@]}" --scenario class --stream task-free --seeds 1,2,3 --out-dir "$f/split-class-task-free"
+}
 if [[ $what == class-task-free || $what == all ]]; then
   engram compare --protocol split-mnist --scenario class --stream task-free --seeds 1,2,3 --resume \
     --out-dir "$out/split-class-task-free" --methods engram --threads 1
@@ -34,6 +45,13 @@ if [[ $what == timing || $what == all ]]; then
   # The same again: timings on this machine move by 10-20 % from run to run.
   engram run --protocol split-mnist --scenario class --stream task-free --method engram --seed 1 \
     --out "$out/timing/split-mnist-class-task-free-engram-s1-2threads-repeat.json"
+  # Each paired with the seventh round's defaults run right after it, so that the machine's mood cancels out.
+  for i in 1 2; do
+    engram run --protocol split-mnist --scenario class --stream task-free --method engram --seed 1 \
+      --out "$out/timing/split-mnist-class-task-free-engram-s1-2threads-paired-$i.json"
+    engram run --protocol split-mnist --scenario class --stream task-free --method engram --seed 1 "${SEVENTH[@]}" \
+      --out "$out/timing/split-mnist-class-task-free-engram-s1-2threads-seventh-round-paired-$i.json"
+  done
 fi
 if [[ $what == class-boundaries || $what == all ]]; then
   engram compare --protocol split-mnist --scenario class --stream boundaries --seeds 1,2,3 --resume \
@@ -62,9 +80,10 @@ if [[ $what == permuted-fourth-round || $what == all ]]; then
 fi
 if [[ $what == ablation || $what == all ]]; then
   # One mechanism changed at a time from the defaults, class-IL task-free Split MNIST; the reference is the
-  # class-task-free block. No recent dreams is the seventh-round block's task-free runs, and dreams of the
-  # Bernoulli means (the sixth round's dreams) the sixth-round block's.
+  # class-task-free block. Dreams of the Bernoulli means (the sixth round's dreams) are the sixth-round block's
+  # task-free runs.
   E=(engram compare --protocol split-mnist --scenario class --stream task-free --resume --methods engram --threads 1)
+  "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/recent-dreams-false" --set recentDreams=false
   "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/dream-features-0" --set dreamFeatures=0
   "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/dreams-false" --set dreams=false
   "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/viscosity-0" --set viscosity=0
@@ -73,12 +92,8 @@ if [[ $what == seventh-round || $what == all ]]; then
   # The seventh round's defaults (no recent dreams: a class newer than the dreamer is not dreamt; dreams at 1.5×
   # the prior's spread): the Split MNIST runs, and the ablation against them.
   f="$out/seventh-round-defaults"
-  C=(engram compare --protocol split-mnist --resume --methods engram --threads 1 "${SEVENTH[@]}")
-  "${C[@]}" --scenario class --stream boundaries --seeds 1,2,3 --out-dir "$f/split-class-boundaries"
-  "${C[@]}" --scenario task --stream task-free --seeds 1 --out-dir "$f/split-task-task-free"
-  "${C[@]}" --scenario domain --stream task-free --seeds 1 --out-dir "$f/split-domain-task-free"
-  E=("${C[@]}" --scenario class --stream task-free)
-  "${E[@]}" --seeds 1,2,3 --out-dir "$f/split-class-task-free"
+  split_runs "$f" "${SEVENTH[@]}"
+  E=(engram compare --protocol split-mnist --resume --methods engram --threads 1 "${SEVENTH[@]}" --scenario class --stream task-free)
   "${E[@]}" --seeds 1,2 --out-dir "$f/ablation/dream-features-0" --set dreamFeatures=0
   "${E[@]}" --seeds 1,2 --out-dir "$f/ablation/dreams-false" --set dreams=false
   "${E[@]}" --seeds 1,2 --out-dir "$f/ablation/viscosity-0" --set viscosity=0
@@ -88,12 +103,8 @@ if [[ $what == sixth-round || $what == all ]]; then
   # mechanism's ablation against them (serve only changes predictions between sleeps, so the online curve and
   # the stability gap, not the final accuracy).
   f="$out/sixth-round-defaults"
-  C=(engram compare --protocol split-mnist --resume --methods engram --threads 1 "${SIXTH[@]}")
-  "${C[@]}" --scenario class --stream boundaries --seeds 1,2,3 --out-dir "$f/split-class-boundaries"
-  "${C[@]}" --scenario task --stream task-free --seeds 1 --out-dir "$f/split-task-task-free"
-  "${C[@]}" --scenario domain --stream task-free --seeds 1 --out-dir "$f/split-domain-task-free"
-  E=("${C[@]}" --scenario class --stream task-free)
-  "${E[@]}" --seeds 1,2,3 --out-dir "$f/split-class-task-free"
+  split_runs "$f" "${SIXTH[@]}"
+  E=(engram compare --protocol split-mnist --resume --methods engram --threads 1 "${SIXTH[@]}" --scenario class --stream task-free)
   "${E[@]}" --seeds 1,2 --out-dir "$f/ablation/dream-features-0" --set dreamFeatures=0
   "${E[@]}" --seeds 1,2,3 --out-dir "$f/ablation/serve-fast" --set serve=fast
   "${E[@]}" --seeds 1,2 --out-dir "$f/ablation/serve-slow" --set serve=slow

@@ -76,8 +76,9 @@ export const engramOptionsSchema = z.object({
   dreamPixels: z.enum(['sample', 'mean']).default('sample'),
   /**
    * Classes newer than the dreamer that θ_S has caught up with (in some wake, fewer than `episodeRate` of their
-   * samples surprising), and that the memory lacks, are dreamt by θ_S itself (as the sleep starts). The dreamer gives such classes no mass, so once their
-   * data stop coming (a task-free stream moving back to old classes) nothing else holds them.
+   * samples surprising), and that the memory lacks, are dreamt by θ_S itself (as the sleep starts). The dreamer
+   * gives such classes no mass, so once their data stop coming (a task-free stream moving back to old classes)
+   * nothing else holds them.
    */
   recentDreams: z.boolean().default(true),
   /** Latent size of the generative pathway. */

@@ -384,14 +384,18 @@ function dreamBatch(dreamer: DreamSource, recent: DreamSource | null, s: SleepSe
   const n = Math.max(1, Math.round((s.dreamBatch * recent.known.length) / (recent.known.length + dreamer.known.length)));
   const old = drawDreams(dreamer.model, s.dreamBatch - n, heads, dreamer.known, s.temperature, rng, opts);
   const fresh = drawDreams(recent.model, n, heads, recent.known, s.temperature, rng, { ...opts, labels: recent.labels ?? recent.known });
-  const join = <A extends Float32Array | Uint8Array>(a: A, b: A): A => {
-    const out = (a instanceof Uint8Array ? new Uint8Array(a.length + b.length) : new Float32Array(a.length + b.length)) as A;
+  // The float rows come from the step's arena (a sleep step allocates nothing the garbage collector must chase).
+  const join = (a: Float32Array, b: Float32Array): Float32Array => {
+    const out = allocateUninitialised(a.length + b.length);
     out.set(a);
     out.set(b, a.length);
     return out;
   };
+  const mask = new Uint8Array(old.mask.length + fresh.mask.length);
+  mask.set(old.mask);
+  mask.set(fresh.mask, old.mask.length);
   return {
-    x: join(old.x, fresh.x), rows: old.rows + fresh.rows, probs: join(old.probs, fresh.probs), mask: join(old.mask, fresh.mask),
+    x: join(old.x, fresh.x), rows: old.rows + fresh.rows, probs: join(old.probs, fresh.probs), mask,
     features: join(old.features, fresh.features),
   };
 }

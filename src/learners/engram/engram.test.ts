@@ -28,7 +28,8 @@ function batch(ctx: number, rng: Rng): Batch {
   return { x, y, size: 8, contexts: null };
 }
 
-const small = { stmCapacity: 40, zDim: 4, sleepBatch: 8, dreamBatch: 8, sleepEpochs: 4, lr: 1e-2, projectEvery: 1, projectionDreams: 5 };
+// No sleep pressure: a sleep's length is its memory's passes, which the tests of other mechanisms count.
+const small = { stmCapacity: 40, zDim: 4, sleepBatch: 8, dreamBatch: 8, sleepEpochs: 4, lr: 1e-2, projectEvery: 1, projectionDreams: 5, sleepPressure: 0 };
 
 function accuracy(l: EngramLearner, ctx: number, rng: Rng): number {
   const b = batch(ctx, rng);
@@ -80,6 +81,24 @@ test('sleep weighting: effective classes of a memory, and iterations per sleep',
   assert.equal(sleepIterations(3, { epochs: 8, batch: 128 }), 1);
   assert.equal(sleepIterations(500, { epochs: 8, batch: 128, maxIterations: 5 }), 5, "the pace cap");
   assert.equal(sleepIterations(500, { epochs: 8, batch: 128, maxIterations: 0 }), 32, "0: no cap");
+  assert.equal(sleepIterations(500, { epochs: 8, batch: 128, minIterations: 50 }), 50, 'sleep pressure');
+  assert.equal(sleepIterations(500, { epochs: 8, batch: 128, minIterations: 20 }), 32, 'below the passes: no change');
+  assert.equal(sleepIterations(500, { epochs: 8, batch: 128, minIterations: 50, maxIterations: 40 }), 40, 'the cap wins');
+});
+
+test('sleep pressure: a sleep after a long wake lasts in proportion to it, a short one its passes', () => {
+  const rng = new Rng(11);
+  const l = new EngramLearner(setup(), { ...small, sleepPressure: 2, admitRate: 0.2 });
+  for (let c = 0; c < 2; c++) for (let k = 0; k < 80; k++) l.observe(batch(c, rng));
+  let previous = 0;
+  let longer = 0;
+  for (const s of l.sleeps) {
+    const passes = sleepIterations(s.samples, { epochs: small.sleepEpochs, batch: small.sleepBatch });
+    assert.equal(s.iterations, Math.max(passes, Math.ceil(2 * (s.batch - previous))), `sleep after batch ${s.batch}`);
+    if (s.iterations > passes) longer++;
+    previous = s.batch;
+  }
+  assert.ok(longer > 0 && longer < l.sleeps.length, 'both kinds of sleep');
 });
 
 test('projectOff: a projected update leaves the layer unchanged on inputs inside the basis', () => {
@@ -153,6 +172,23 @@ test('dreamer: when an episode begins, the last quiet θ_S before it becomes the
   assert.ok(l.sleeps[i - 1]!.surprisingShare < 0.05, 'right after a quiet wake');
   const series = l.series()['sleeps']!;
   assert.deepEqual(series.map((r) => r[5]), l.sleeps.map((s) => (s.dreamerRefreshed ? 1 : 0)));
+});
+
+test('calm dreamer: with no sleep quiet, the calmest θ_S since the last refresh stands in when an episode begins', () => {
+  const refreshes = (calmRate: number): EngramLearner['sleeps'] => {
+    const rng = new Rng(11);
+    // quietRate 0: no sleep can be quiet.
+    const l = new EngramLearner(setup(), { ...small, admitRate: 0.2, sleepEvery: 5, quietRate: 0, calmRate, episodeRate: 0.3 });
+    for (let c = 0; c < 2; c++) for (let k = 0; k < 80; k++) l.observe(batch(c, rng));
+    return l.sleeps;
+  };
+  assert.equal(refreshes(0).filter((s) => s.dreamerRefreshed).length, 0, 'calmRate 0: the dreamer is never refreshed');
+  const sleeps = refreshes(0.05);
+  const shares = sleeps.map((s) => s.surprisingShare.toFixed(2)).join(' ');
+  const refreshed = sleeps.flatMap((s, i) => (s.dreamerRefreshed ? [i] : []));
+  assert.equal(refreshed.length, 1, `one refresh, at the switch: ${shares}`);
+  assert.ok(sleeps[refreshed[0]!]!.batch > 80 && sleeps[refreshed[0]!]!.surprisingShare >= 0.3, `as the episode begins: ${shares}`);
+  assert.ok(sleeps.slice(0, refreshed[0]).some((s) => s.surprisingShare < 0.05), 'after a calm wake');
 });
 
 test('quiet sleeps: a sleep after a quiet wake runs quietEpochs passes, a surprising one sleepEpochs', () => {

@@ -62,8 +62,13 @@ export class EngramLearner implements Learner {
   private optState: State | null = null;
   /** The frozen θ_S that dreams between refreshes (see `dreamerRefresh`), with the classes it knew. */
   private dreamer: Snapshot | null = null;
-  /** `episode` refresh: θ_S after the latest quiet sleep, promoted to dreamer when the next episode begins. */
+  /**
+   * `episode` refresh: θ_S after the latest quiet sleep (or, while none has been quiet since the last refresh,
+   * the calmest; see `calmRate`), promoted to dreamer when the next episode begins.
+   */
   private quietModel: Snapshot | null = null;
+  /** The surprise of the wake before the sleep `quietModel` was taken after. */
+  private quietSurprise = 0;
   /**
    * Classes θ_S has caught up with (see `recentDreams`): in some wake since it consolidated them, it found fewer
    * than `episodeRate` of their samples surprising. Judged per class, as a quiet sleep is for the whole stream:
@@ -267,7 +272,8 @@ export class EngramLearner implements Learner {
     });
     const settings: SleepSettings = {
       scenario: this.setup.scenario, numOutputs: this.setup.numOutputs, classHeads: this.classHeads,
-      batch: o.sleepBatch, epochs, maxIterations: Math.ceil(o.sleepPace * this.sinceSleep), dreamBatch: o.dreamBatch, lr: o.lr, temperature: o.temperature,
+      batch: o.sleepBatch, epochs, maxIterations: Math.ceil(o.sleepPace * this.sinceSleep),
+      minIterations: Math.ceil(o.sleepPressure * this.sinceSleep), dreamBatch: o.dreamBatch, lr: o.lr, temperature: o.temperature,
       fastDistill: o.fastDistill, dreamTargets: o.dreamTargets, dreamSpread: o.dreamSpread, dreamFeatures: o.dreamFeatures, dreamPixels: o.dreamPixels, recentDreams: o.recentDreams, dreams: o.dreams, viscosity: o.viscosity, metaplastic: o.metaplastic, xi: o.xi,
       projection: o.projection, projectionThreshold: o.projectionThreshold, projectionDreams: o.projectionDreams,
       updateBases: (this.sleeps.length + 1) % o.projectEvery === 0,
@@ -276,7 +282,7 @@ export class EngramLearner implements Learner {
       vae: this.model.config, params: this.model.parameters().map((p) => p.data.slice()), gateMasks: this.model.gateMasks,
       optState: this.optState, bases: this.bases, stm, wakeLogits, known: this.known, rng: this.rng.getState(), settings,
       dreamer: o.dreamerRefresh === 'episode' || o.dreamerEvery > 1 ? this.dreamer : null,
-      caught: this.caught, surprisingShare: share, dreamerRefreshed: promote, quiet,
+      caught: this.caught, surprisingShare: share, surprise, dreamerRefreshed: promote, quiet,
     };
   }
 
@@ -295,7 +301,15 @@ export class EngramLearner implements Learner {
     const o = this.options;
     const snapshot = (): Snapshot => ({ params: out.params.map((p) => p.slice()), known: [...out.known] });
     let refreshed = job.dreamerRefreshed;
-    if (o.dreamerRefresh === 'episode' && job.quiet) this.quietModel = snapshot();
+    if (o.dreamerRefresh === 'episode') {
+      // A quiet θ_S replaces any; a calm one only a calm one less calm, or none.
+      const calm = job.surprise < o.calmRate
+        && (this.quietModel === null || (this.quietSurprise >= o.quietRate && job.surprise <= this.quietSurprise));
+      if (job.quiet || calm) {
+        this.quietModel = snapshot();
+        this.quietSurprise = Math.fround(job.surprise); // as saved (a Float32Array), so a resumed run compares alike
+      }
+    }
     // Judged on the wake before this sleep, so only for classes θ_S had consolidated then.
     for (const c of job.known) {
       const seen = this.classSeen[c]!;
@@ -381,7 +395,7 @@ export class EngramLearner implements Learner {
         sleeps: new Float32Array(this.sleeps.flatMap(sleepRow)),
         counters: new Float32Array([
           this.batches, this.sinceSleep, this.optState === null ? 0 : 1, this.seenSinceSleep, this.surprisingSinceSleep,
-          this.recentSurprising,
+          this.recentSurprising, this.quietSurprise,
         ]),
         consolidated: Float32Array.from(this.consolidated),
       },
@@ -419,12 +433,14 @@ export class EngramLearner implements Learner {
         surprisingShare: e.sleeps[i + 4]!, dreamerRefreshed: e.sleeps[i + 5] === 1,
       });
     }
-    const [batches, sinceSleep, hasOpt, seen, surprising, recent] = Array.from(e.counters);
+    // (No quietSurprise in states saved before calmRate.)
+    const [batches, sinceSleep, hasOpt, seen, surprising, recent, quietSurprise = 0] = Array.from(e.counters);
     this.batches = batches!;
     this.sinceSleep = sinceSleep!;
     this.seenSinceSleep = seen!;
     this.surprisingSinceSleep = surprising!;
     this.recentSurprising = recent!;
+    this.quietSurprise = quietSurprise;
     this.optState = hasOpt === 1 ? state.optimizer : null;
   }
 
@@ -437,7 +453,9 @@ export class EngramLearner implements Learner {
 }
 
 /** A sleep's job with what the record of it needs: the wake's surprising share, and whether a dreamer was promoted. */
-type PlannedSleep = SleepJob & { surprisingShare: number; dreamerRefreshed: boolean; quiet: boolean };
+type PlannedSleep = SleepJob & {
+  surprisingShare: number; surprise: number; dreamerRefreshed: boolean; quiet: boolean;
+};
 
 /** Weight of each wake batch in the recent surprising share (about the last ten batches). */
 const RECENT_RATE = 0.1;

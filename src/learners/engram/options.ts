@@ -4,7 +4,7 @@ import { optionIssueMessage } from '../option-issue.js';
 /**
  * Everything the Engram learner can be told, validated at the boundary (`--set key=value` on the CLI). Each
  * mechanism has a switch so that an ablation turns exactly one thing off:
- * `viscosity=0`, `metaplastic=0`, `projection=false`, `dreams=false`, `dreamFeatures=0`, `dreamPixels=mean`, `recentDreams=false`, `serve=slow` (or `fast`).
+ * `viscosity=0`, `metaplastic=0`, `projection=false`, `dreams=false`, `dreamFeatures=0`, `dreamPixels=mean`, `recentDreams=false`, `sleepPressure=0`, `calmRate=0`, `serve=slow` (or `fast`).
  */
 export const engramOptionsSchema = z.object({
   /** Short-term memory capacity in raw samples (the only raw data Engram ever holds; erased by each sleep). */
@@ -41,6 +41,14 @@ export const engramOptionsSchema = z.object({
    * the old classes; capped, consolidation keeps pace with the stream instead.
    */
   sleepPace: z.number().min(0).default(0),
+  /**
+   * Sleep pressure: at least this many sleep iterations per wake batch since the last sleep (0 = none; the pace
+   * cap still bounds it). After a long quiet wake, when the memory filled slowly with the few samples admitted by
+   * chance, the sleep lasts in proportion to the time awake instead of to the memory's size: the old classes'
+   * dreams and the generative pathway get the rehearsal that a few passes over so few new samples would not
+   * give them.
+   */
+  sleepPressure: z.number().min(0).default(0.5),
   /** Rows per sleep iteration drawn from the short-term memory, and dreams per iteration. */
   sleepBatch: z.number().int().positive().default(128),
   dreamBatch: z.number().int().positive().default(128),
@@ -90,11 +98,19 @@ export const engramOptionsSchema = z.object({
    * at every short sleep lets small losses compound, so it is kept frozen between refreshes:
    * - `episode`: when a learning episode begins (the share of surprising samples over the wake, or over its
    *   last few batches, reaches `episodeRate`), θ_S as it was after the last quiet sleep (both shares below
-   *   `quietRate`) becomes the dreamer: a model that had caught up with everything before the episode;
+   *   `quietRate`; failing that, the calmest, see `calmRate`) becomes the dreamer: a model that had caught up
+   *   with everything before the episode;
    * - `schedule`: every `dreamerEvery` sleeps (1 = dream from θ_S as each sleep starts).
    */
   dreamerRefresh: z.enum(['episode', 'schedule']).default('episode'),
   quietRate: z.number().min(0).max(1).default(0.01),
+  /**
+   * While no sleep has been quiet since the dreamer was last refreshed, the calmest θ_S since then whose
+   * surprise stayed below this stands in for the quiet one (0 = off): on a stream where the share hovers just
+   * above `quietRate` for a whole context, the next episode would otherwise keep a dreamer that never knew that
+   * context's classes, and they would be held by nothing.
+   */
+  calmRate: z.number().min(0).max(1).default(0.02),
   episodeRate: z.number().min(0).max(1).default(0.05),
   dreamerEvery: z.number().int().positive().default(40),
   /** Dreams: replay of old knowledge from the slow model's own generative pathway. */

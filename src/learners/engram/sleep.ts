@@ -24,6 +24,8 @@ export interface SleepSettings {
   epochs: number;
   /** At most this many iterations (the pace cap: wake batches since the last sleep × `sleepPace`); 0 = no cap. */
   maxIterations: number;
+  /** At least this many (sleep pressure: wake batches since the last sleep × `sleepPressure`), below the cap. */
+  minIterations: number;
   dreamBatch: number;
   lr: number;
   temperature: number;
@@ -83,9 +85,14 @@ export interface SleepOutcome {
   loss: number;
 }
 
-/** Iterations a sleep runs: ⌈epochs·|STM| / batch⌉, at most `maxIterations` (when set), at least one. */
-export function sleepIterations(n: number, s: Pick<SleepSettings, 'epochs' | 'batch'> & { maxIterations?: number }): number {
-  const full = Math.ceil((s.epochs * n) / s.batch);
+/**
+ * Iterations a sleep runs: ⌈epochs·|STM| / batch⌉, raised to `minIterations` (sleep pressure), then at most
+ * `maxIterations` (when set), at least one.
+ */
+export function sleepIterations(
+  n: number, s: Pick<SleepSettings, 'epochs' | 'batch'> & { maxIterations?: number; minIterations?: number },
+): number {
+  const full = Math.max(Math.ceil((s.epochs * n) / s.batch), s.minIterations ?? 0);
   return Math.max(1, s.maxIterations !== undefined && s.maxIterations > 0 ? Math.min(full, s.maxIterations) : full);
 }
 

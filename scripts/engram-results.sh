@@ -35,6 +35,16 @@ split_runs() {
   "${C[@]}" --scenario domain --stream task-free --seeds 1 --out-dir "$f/split-domain-task-free"
   "${C[@]}" --scenario class --stream task-free --seeds 1,2,3 --out-dir "$f/split-class-task-free"
 }
+# The rows every recent round's ablation has, into DIR, one at a time against the given settings (class-IL
+# task-free, seeds 1 and 2): the feature term, dreams and viscosity.
+core_ablation() {
+  local f=$1
+  shift
+  local E=(engram compare --protocol split-mnist --scenario class --stream task-free --resume --methods engram --threads 1 "$@")
+  "${E[@]}" --seeds 1,2 --out-dir "$f/dream-features-0" --set dreamFeatures=0
+  "${E[@]}" --seeds 1,2 --out-dir "$f/dreams-false" --set dreams=false
+  "${E[@]}" --seeds 1,2 --out-dir "$f/viscosity-0" --set viscosity=0
+}
 if [[ $what == class-task-free || $what == all ]]; then
   engram compare --protocol split-mnist --scenario class --stream task-free --seeds 1,2,3 --resume \
     --out-dir "$out/split-class-task-free" --methods engram --threads 1
@@ -87,9 +97,7 @@ if [[ $what == ablation || $what == all ]]; then
   "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/sleep-pressure-0" --set sleepPressure=0
   "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/calm-rate-0" --set calmRate=0
   "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/recent-dreams-false" --set recentDreams=false
-  "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/dream-features-0" --set dreamFeatures=0
-  "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/dreams-false" --set dreams=false
-  "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/viscosity-0" --set viscosity=0
+  core_ablation "$out/ablation"
 fi
 if [[ $what == eighth-round || $what == all ]]; then
   # The eighth round's defaults (no sleep pressure; no calm θ_S standing in for a quiet one): the Split MNIST
@@ -98,21 +106,16 @@ if [[ $what == eighth-round || $what == all ]]; then
   split_runs "$f" "${EIGHTH[@]}"
   engram compare --protocol split-mnist --scenario domain --stream task-free --seeds 1,2,3 --resume \
     --out-dir "$f/split-domain-task-free" --methods engram --threads 1 "${EIGHTH[@]}"
-  E=(engram compare --protocol split-mnist --resume --methods engram --threads 1 "${EIGHTH[@]}" --scenario class --stream task-free)
-  "${E[@]}" --seeds 1,2 --out-dir "$f/ablation/recent-dreams-false" --set recentDreams=false
-  "${E[@]}" --seeds 1,2 --out-dir "$f/ablation/dream-features-0" --set dreamFeatures=0
-  "${E[@]}" --seeds 1,2 --out-dir "$f/ablation/dreams-false" --set dreams=false
-  "${E[@]}" --seeds 1,2 --out-dir "$f/ablation/viscosity-0" --set viscosity=0
+  engram compare --protocol split-mnist --scenario class --stream task-free --resume --methods engram --threads 1 \
+    "${EIGHTH[@]}" --seeds 1,2 --out-dir "$f/ablation/recent-dreams-false" --set recentDreams=false
+  core_ablation "$f/ablation" "${EIGHTH[@]}"
 fi
 if [[ $what == seventh-round || $what == all ]]; then
   # The seventh round's defaults (no recent dreams: a class newer than the dreamer is not dreamt; dreams at 1.5×
   # the prior's spread): the Split MNIST runs, and the ablation against them.
   f="$out/seventh-round-defaults"
   split_runs "$f" "${SEVENTH[@]}"
-  E=(engram compare --protocol split-mnist --resume --methods engram --threads 1 "${SEVENTH[@]}" --scenario class --stream task-free)
-  "${E[@]}" --seeds 1,2 --out-dir "$f/ablation/dream-features-0" --set dreamFeatures=0
-  "${E[@]}" --seeds 1,2 --out-dir "$f/ablation/dreams-false" --set dreams=false
-  "${E[@]}" --seeds 1,2 --out-dir "$f/ablation/viscosity-0" --set viscosity=0
+  core_ablation "$f/ablation" "${SEVENTH[@]}"
 fi
 if [[ $what == sixth-round || $what == all ]]; then
   # The sixth round's defaults (dreams of the decoder's Bernoulli means): the Split MNIST runs, and every

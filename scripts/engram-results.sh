@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Reproduces the Engram figures in docs/ENGRAM.md with `engram compare` (one run at a time, so that wall times
 # mean something on a 2-core machine). Each block can be run on its own:
-#   bash scripts/engram-results.sh [class-task-free|timing|class-boundaries|task|domain|permuted|permuted-fourth-round|permuted-ablation|ablation|eighth-round|seventh-round|sixth-round|fifth-round|stability|all] [OUTDIR]
+#   bash scripts/engram-results.sh [class-task-free|timing|class-boundaries|task|domain|permuted|permuted-fourth-round|permuted-ablation|ablation|ninth-round|eighth-round|seventh-round|sixth-round|fifth-round|stability|all] [OUTDIR]
 # Blocks that reproduce figures measured with earlier defaults pass those values explicitly, so that the
-# command gives the documented numbers: EIGHTH (no sleep pressure, and no calm θ_S standing in for a quiet
-# one), SEVENTH (also classes newer than the dreamer are not dreamt, dreams at 1.5× the prior's spread), SIXTH (also
+# command gives the documented numbers: NINTH (sleep pressure for every wake batch, not only for the share of
+# the memory the dreamer does not know), EIGHTH (no sleep pressure, and no calm θ_S standing in for a quiet
+# one; without pressure NINTH changes nothing), SEVENTH (also classes newer than the dreamer are not dreamt, dreams at 1.5× the prior's spread), SIXTH (also
 # dreams of the decoder's Bernoulli means, not samples), FIFTH (also no feature term on dreams and the fast path
 # on every output) and FOURTH (also 24 passes per sleep, 8 for a quiet one, dreams at the prior's spread
 # labelled over the whole head).
@@ -13,6 +14,7 @@ cd "$(dirname "$0")/.."
 what=${1:-all}
 out=${2:-docs/results/engram}
 engram() { node dist/cli/main.js "$@"; }
+NINTH=(--set pressureOn=all)
 EIGHTH=(--set sleepPressure=0 --set calmRate=0)
 SEVENTH=(--set recentDreams=false --set dreamSpread=1.5 "${EIGHTH[@]}")
 SIXTH=(--set dreamPixels=mean "${SEVENTH[@]}")
@@ -56,12 +58,12 @@ if [[ $what == timing || $what == all ]]; then
   # The same again: timings on this machine move by 10-20 % from run to run.
   engram run --protocol split-mnist --scenario class --stream task-free --method engram --seed 1 \
     --out "$out/timing/split-mnist-class-task-free-engram-s1-2threads-repeat.json"
-  # Each paired with the eighth round's defaults run right after it, so that the machine's mood cancels out.
+  # Each paired with the ninth round's defaults run right after it, so that the machine's mood cancels out.
   for i in 1 2; do
     engram run --protocol split-mnist --scenario class --stream task-free --method engram --seed 1 \
       --out "$out/timing/split-mnist-class-task-free-engram-s1-2threads-paired-$i.json"
-    engram run --protocol split-mnist --scenario class --stream task-free --method engram --seed 1 "${EIGHTH[@]}" \
-      --out "$out/timing/split-mnist-class-task-free-engram-s1-2threads-eighth-round-paired-$i.json"
+    engram run --protocol split-mnist --scenario class --stream task-free --method engram --seed 1 "${NINTH[@]}" \
+      --out "$out/timing/split-mnist-class-task-free-engram-s1-2threads-ninth-round-paired-$i.json"
   done
 fi
 if [[ $what == class-boundaries || $what == all ]]; then
@@ -94,10 +96,26 @@ if [[ $what == ablation || $what == all ]]; then
   # class-task-free block. Dreams of the Bernoulli means (the sixth round's dreams) are the sixth-round block's
   # task-free runs.
   E=(engram compare --protocol split-mnist --scenario class --stream task-free --resume --methods engram --threads 1)
+  "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/pressure-on-all" "${NINTH[@]}"
   "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/sleep-pressure-0" --set sleepPressure=0
   "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/calm-rate-0" --set calmRate=0
   "${E[@]}" --seeds 1,2 --out-dir "$out/ablation/recent-dreams-false" --set recentDreams=false
   core_ablation "$out/ablation"
+fi
+if [[ $what == ninth-round || $what == all ]]; then
+  # The ninth round's defaults (sleep pressure for every wake batch): the Split MNIST runs, and the ablation
+  # against them (no sleep pressure and no dreams are the ablation block's rows: without either, NINTH changes
+  # nothing). Its files were run before pressureOn existed, with the defaults of the time (the same code path),
+  # so --resume runs each of them once more, with the same numbers.
+  f="$out/ninth-round-defaults"
+  split_runs "$f" "${NINTH[@]}"
+  engram compare --protocol split-mnist --scenario domain --stream task-free --seeds 1,2,3 --resume \
+    --out-dir "$f/split-domain-task-free" --methods engram --threads 1 "${NINTH[@]}"
+  E=(engram compare --protocol split-mnist --scenario class --stream task-free --resume --methods engram --threads 1 "${NINTH[@]}")
+  "${E[@]}" --seeds 1,2 --out-dir "$f/ablation/calm-rate-0" --set calmRate=0
+  "${E[@]}" --seeds 1,2 --out-dir "$f/ablation/recent-dreams-false" --set recentDreams=false
+  "${E[@]}" --seeds 1,2 --out-dir "$f/ablation/dream-features-0" --set dreamFeatures=0
+  "${E[@]}" --seeds 1,2 --out-dir "$f/ablation/viscosity-0" --set viscosity=0
 fi
 if [[ $what == eighth-round || $what == all ]]; then
   # The eighth round's defaults (no sleep pressure; no calm θ_S standing in for a quiet one): the Split MNIST

@@ -88,7 +88,7 @@ test('sleep weighting: effective classes of a memory, and iterations per sleep',
 
 test('sleep pressure: a sleep after a long wake lasts in proportion to it, a short one its passes', () => {
   const rng = new Rng(11);
-  const l = new EngramLearner(setup(), { ...small, sleepPressure: 2, admitRate: 0.2 });
+  const l = new EngramLearner(setup(), { ...small, sleepPressure: 2, pressureOn: 'all', admitRate: 0.2 });
   for (let c = 0; c < 2; c++) for (let k = 0; k < 80; k++) l.observe(batch(c, rng));
   let previous = 0;
   let longer = 0;
@@ -99,6 +99,33 @@ test('sleep pressure: a sleep after a long wake lasts in proportion to it, a sho
     previous = s.batch;
   }
   assert.ok(longer > 0 && longer < l.sleeps.length, 'both kinds of sleep');
+});
+
+test('sleep pressure on the unknown: a memory the dreamer knows sleeps its passes, a new class the full pressure', () => {
+  // Context 0, context 1, then context 0 again: the memory of the last stretch holds only rows any dreamer knows.
+  const run = (pressureOn: 'all' | 'unknown'): EngramLearner => {
+    const rng = new Rng(11);
+    const l = new EngramLearner(setup(), { ...small, sleepPressure: 2, pressureOn, admitRate: 0.2 });
+    for (const c of [0, 1, 0]) for (let k = 0; k < 80; k++) l.observe(batch(c, rng));
+    return l;
+  };
+  const all = run('all');
+  const unknown = run('unknown');
+  const passes = (s: EngramLearner['sleeps'][number]): number => sleepIterations(s.samples, { epochs: small.sleepEpochs, batch: small.sleepBatch });
+  let previous = 0;
+  let scaled = 0;
+  let full = 0;
+  for (const s of unknown.sleeps) {
+    const most = Math.max(passes(s), Math.ceil(2 * (s.batch - previous)));
+    assert.ok(s.iterations >= passes(s) && s.iterations <= most, `sleep after batch ${s.batch}: ${s.iterations}`);
+    if (s.batch > 160 && most > passes(s) && s.iterations < most) scaled++;
+    if (s.batch <= 160 && s.batch > 80 && s.iterations === most && most > passes(s)) full++;
+    previous = s.batch;
+  }
+  assert.ok(scaled > 0, 'back on context 0, the pressure is scaled down');
+  assert.ok(full > 0, 'on context 1, whose classes the dreamer never learnt, it is not');
+  const back = (l: EngramLearner): number => l.sleeps.filter((s) => s.batch > 160).reduce((n, s) => n + s.iterations, 0);
+  assert.ok(back(unknown) < back(all), `iterations back on context 0: ${back(unknown)} against ${back(all)}`);
 });
 
 test('projectOff: a projected update leaves the layer unchanged on inputs inside the basis', () => {

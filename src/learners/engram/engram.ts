@@ -11,7 +11,7 @@ import { namedParams, restoreNamedParams, type Learner, type LearnerSetup, type 
 import { FastHead } from './fast-head.js';
 import { parseEngramOptions, type EngramOptions } from './options.js';
 import { ShortTermMemory } from './short-term-memory.js';
-import { runSleep, type SleepJob, type SleepOutcome, type SleepSettings } from './sleep.js';
+import { runSleep, sleepIterations, type SleepJob, type SleepOutcome, type SleepSettings } from './sleep.js';
 import { SleepWorker } from './sleep-worker-client.js';
 import { SurpriseMonitor } from './surprise.js';
 
@@ -270,10 +270,16 @@ export class EngramLearner implements Learner {
       const h = this.model.features(Tensor.from(stm.x, [stm.n, this.setup.inputSize]));
       return this.fast.combine(this.model.classify(h), h).data.slice();
     });
+    const dreamer = o.dreamerRefresh === 'episode' || o.dreamerEvery > 1 ? this.dreamer : null;
+    let pressure = o.sleepPressure * this.sinceSleep;
+    // Scaled only where it binds: below the passes it changes nothing, and the scaling costs a forward pass.
+    if (o.pressureOn === 'unknown' && o.dreams && Math.ceil(pressure) > sleepIterations(stm.n, { epochs, batch: o.sleepBatch })) {
+      pressure *= this.unknownToDreamer(stm, dreamer);
+    }
     const settings: SleepSettings = {
       scenario: this.setup.scenario, numOutputs: this.setup.numOutputs, classHeads: this.classHeads,
       batch: o.sleepBatch, epochs, maxIterations: Math.ceil(o.sleepPace * this.sinceSleep),
-      minIterations: Math.ceil(o.sleepPressure * this.sinceSleep), dreamBatch: o.dreamBatch, lr: o.lr, temperature: o.temperature,
+      minIterations: Math.ceil(pressure), dreamBatch: o.dreamBatch, lr: o.lr, temperature: o.temperature,
       fastDistill: o.fastDistill, dreamTargets: o.dreamTargets, dreamSpread: o.dreamSpread, dreamFeatures: o.dreamFeatures, dreamPixels: o.dreamPixels, recentDreams: o.recentDreams, dreams: o.dreams, viscosity: o.viscosity, metaplastic: o.metaplastic, xi: o.xi,
       projection: o.projection, projectionThreshold: o.projectionThreshold, projectionDreams: o.projectionDreams,
       updateBases: (this.sleeps.length + 1) % o.projectEvery === 0,
@@ -281,9 +287,40 @@ export class EngramLearner implements Learner {
     return {
       vae: this.model.config, params: this.model.parameters().map((p) => p.data.slice()), gateMasks: this.model.gateMasks,
       optState: this.optState, bases: this.bases, stm, wakeLogits, known: this.known, rng: this.rng.getState(), settings,
-      dreamer: o.dreamerRefresh === 'episode' || o.dreamerEvery > 1 ? this.dreamer : null,
+      dreamer,
       caught: this.caught, surprisingShare: share, surprise, dreamerRefreshed: promote, quiet,
     };
+  }
+
+  /**
+   * Share of the memory's rows the sleep's frozen dreamer does not know: of a class it never learnt, or with an
+   * NLL of the label above `admitNll` over the outputs the row's loss uses among its classes (class-IL: its
+   * classes; task-IL: the row's head; domain-IL: every output). All of them while no dreamer is frozen: θ_S
+   * dreaming itself rehearses only what it holds so far, and the first classes' quiet stretch is where it
+   * consolidates them.
+   */
+  private unknownToDreamer(stm: { x: Float32Array; y: Int32Array; n: number }, dreamer: Snapshot | null): number {
+    if (dreamer === null || dreamer.known.length === 0 || stm.n === 0) return 1;
+    const known = dreamer.known;
+    const K = this.setup.numOutputs;
+    const model = this.model.clone(dreamer.params);
+    const z = noGrad(() => model.classify(model.features(Tensor.from(stm.x, [stm.n, this.setup.inputSize])))).data;
+    const all = Array.from({ length: K }, (_, k) => k);
+    let unknown = 0;
+    for (let r = 0; r < stm.n; r++) {
+      const y = stm.y[r]!;
+      if (!known.includes(y)) {
+        unknown++;
+        continue;
+      }
+      const outs = this.setup.scenario === 'class' ? known : this.setup.scenario === 'task' ? this.classHeads[y]! : all;
+      let max = -Infinity;
+      for (const k of outs) max = Math.max(max, z[r * K + k]!);
+      let sum = 0;
+      for (const k of outs) sum += Math.exp(z[r * K + k]! - max);
+      if (max + Math.log(sum) - z[r * K + y]! > this.options.admitNll) unknown++;
+    }
+    return unknown / stm.n;
   }
 
   private finishSleep(out: SleepOutcome, job: PlannedSleep): void {

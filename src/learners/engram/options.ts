@@ -4,7 +4,7 @@ import { optionIssueMessage } from '../option-issue.js';
 /**
  * Everything the Engram learner can be told, validated at the boundary (`--set key=value` on the CLI). Each
  * mechanism has a switch so that an ablation turns exactly one thing off:
- * `viscosity=0`, `metaplastic=0`, `projection=false`, `dreams=false`, `dreamFeatures=0`, `dreamPixels=mean`, `recentDreams=false`, `sleepPressure=0`, `calmRate=0`, `serve=slow` (or `fast`).
+ * `viscosity=0`, `metaplastic=0`, `projection=false`, `dreams=false`, `dreamFeatures=0`, `dreamPixels=mean`, `recentDreams=false`, `sleepPressure=0` (or `pressureOn=all`), `calmRate=0`, `serve=slow` (or `fast`).
  */
 export const engramOptionsSchema = z.object({
   /** Short-term memory capacity in raw samples (the only raw data Engram ever holds; erased by each sleep). */
@@ -49,6 +49,14 @@ export const engramOptionsSchema = z.object({
    * give them.
    */
   sleepPressure: z.number().min(0).default(0.5),
+  /**
+   * Which wake the pressure answers for: every batch (`all`), or only the share of the memory the frozen
+   * dreamer does not know (`unknown`: rows of a class it never learnt, or whose label it gives an NLL above
+   * `admitNll`; every row while no dreamer is frozen). A stream that comes back to old data fills the memory
+   * with rows the dreams already rehearse; a long sleep on them only replays a dreamer that lacks the newest
+   * context, which it then overwrites.
+   */
+  pressureOn: z.enum(['all', 'unknown']).default('unknown'),
   /** Rows per sleep iteration drawn from the short-term memory, and dreams per iteration. */
   sleepBatch: z.number().int().positive().default(128),
   dreamBatch: z.number().int().positive().default(128),

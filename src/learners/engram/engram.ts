@@ -11,7 +11,7 @@ import { namedParams, restoreNamedParams, type Learner, type LearnerSetup, type 
 import { FastHead } from './fast-head.js';
 import { parseEngramOptions, type EngramOptions } from './options.js';
 import { ShortTermMemory } from './short-term-memory.js';
-import { runSleep, sleepIterations, type SleepJob, type SleepOutcome, type SleepSettings } from './sleep.js';
+import { Heads, runSleep, sleepIterations, type SleepJob, type SleepOutcome, type SleepSettings } from './sleep.js';
 import { SleepWorker } from './sleep-worker-client.js';
 import { SurpriseMonitor } from './surprise.js';
 
@@ -301,24 +301,17 @@ export class EngramLearner implements Learner {
    */
   private unknownToDreamer(stm: { x: Float32Array; y: Int32Array; n: number }, dreamer: Snapshot | null): number {
     if (dreamer === null || dreamer.known.length === 0 || stm.n === 0) return 1;
-    const known = dreamer.known;
     const K = this.setup.numOutputs;
     const model = this.model.clone(dreamer.params);
-    const z = noGrad(() => model.classify(model.features(Tensor.from(stm.x, [stm.n, this.setup.inputSize])))).data;
-    const all = Array.from({ length: K }, (_, k) => k);
+    // The outputs each row's sleep loss uses, as the sleep's Heads give them, restricted to the dreamer's classes.
+    const mask = new Heads({ scenario: this.setup.scenario, numOutputs: K, classHeads: this.classHeads }, dreamer.known).mask(stm.y);
+    const z = noGrad(() => maskLogits(model.classify(model.features(Tensor.from(stm.x, [stm.n, this.setup.inputSize]))), mask)).data;
+    const logp = new Float32Array(stm.n * K);
+    getBackend().logSoftmax(z, stm.n, K, logp);
     let unknown = 0;
     for (let r = 0; r < stm.n; r++) {
       const y = stm.y[r]!;
-      if (!known.includes(y)) {
-        unknown++;
-        continue;
-      }
-      const outs = this.setup.scenario === 'class' ? known : this.setup.scenario === 'task' ? this.classHeads[y]! : all;
-      let max = -Infinity;
-      for (const k of outs) max = Math.max(max, z[r * K + k]!);
-      let sum = 0;
-      for (const k of outs) sum += Math.exp(z[r * K + k]! - max);
-      if (max + Math.log(sum) - z[r * K + y]! > this.options.admitNll) unknown++;
+      if (!dreamer.known.includes(y) || -logp[r * K + y]! > this.options.admitNll) unknown++;
     }
     return unknown / stm.n;
   }

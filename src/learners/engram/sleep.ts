@@ -287,7 +287,7 @@ export function projectOff(layers: readonly ProjectedLayer[], bases: readonly Ba
 
 /** Output units each row's loss may use, by the row's class. */
 export class Heads {
-  constructor(private readonly s: SleepSettings, private readonly known: number[]) {}
+  constructor(private readonly s: Pick<SleepSettings, 'scenario' | 'numOutputs' | 'classHeads'>, private readonly known: readonly number[]) {}
 
   of(c: number): readonly number[] {
     if (this.s.scenario === 'class') return this.known;

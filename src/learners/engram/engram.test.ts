@@ -86,6 +86,9 @@ test('sleep weighting: effective classes of a memory, and iterations per sleep',
   assert.equal(sleepIterations(500, { epochs: 8, batch: 128, minIterations: 50, maxIterations: 40 }), 40, 'the cap wins');
 });
 
+/** Iterations a recorded sleep's memory alone gives it (its passes), with the `small` settings. */
+const passesOf = (s: EngramLearner['sleeps'][number]): number => sleepIterations(s.samples, { epochs: small.sleepEpochs, batch: small.sleepBatch });
+
 test('sleep pressure: a sleep after a long wake lasts in proportion to it, a short one its passes', () => {
   const rng = new Rng(11);
   const l = new EngramLearner(setup(), { ...small, sleepPressure: 2, pressureOn: 'all', admitRate: 0.2 });
@@ -93,9 +96,8 @@ test('sleep pressure: a sleep after a long wake lasts in proportion to it, a sho
   let previous = 0;
   let longer = 0;
   for (const s of l.sleeps) {
-    const passes = sleepIterations(s.samples, { epochs: small.sleepEpochs, batch: small.sleepBatch });
-    assert.equal(s.iterations, Math.max(passes, Math.ceil(2 * (s.batch - previous))), `sleep after batch ${s.batch}`);
-    if (s.iterations > passes) longer++;
+    assert.equal(s.iterations, Math.max(passesOf(s), Math.ceil(2 * (s.batch - previous))), `sleep after batch ${s.batch}`);
+    if (s.iterations > passesOf(s)) longer++;
     previous = s.batch;
   }
   assert.ok(longer > 0 && longer < l.sleeps.length, 'both kinds of sleep');
@@ -111,15 +113,14 @@ test('sleep pressure on the unknown: a memory the dreamer knows sleeps its passe
   };
   const all = run('all');
   const unknown = run('unknown');
-  const passes = (s: EngramLearner['sleeps'][number]): number => sleepIterations(s.samples, { epochs: small.sleepEpochs, batch: small.sleepBatch });
   let previous = 0;
   let scaled = 0;
   let full = 0;
   for (const s of unknown.sleeps) {
-    const most = Math.max(passes(s), Math.ceil(2 * (s.batch - previous)));
-    assert.ok(s.iterations >= passes(s) && s.iterations <= most, `sleep after batch ${s.batch}: ${s.iterations}`);
-    if (s.batch > 160 && most > passes(s) && s.iterations < most) scaled++;
-    if (s.batch <= 160 && s.batch > 80 && s.iterations === most && most > passes(s)) full++;
+    const most = Math.max(passesOf(s), Math.ceil(2 * (s.batch - previous)));
+    assert.ok(s.iterations >= passesOf(s) && s.iterations <= most, `sleep after batch ${s.batch}: ${s.iterations}`);
+    if (s.batch > 160 && most > passesOf(s) && s.iterations < most) scaled++;
+    if (s.batch <= 160 && s.batch > 80 && s.iterations === most && most > passesOf(s)) full++;
     previous = s.batch;
   }
   assert.ok(scaled > 0, 'back on context 0, the pressure is scaled down');

@@ -9,13 +9,7 @@ import { genClassifierMethod } from './generative/index.js';
 import { gpmMethod } from './projection/index.js';
 import { engramMethod } from './engram/index.js';
 import type { Learner, LearnerSetup } from './learner.js';
-
-/** A method that can be run by name. */
-export interface MethodEntry {
-  readonly name: string;
-  readonly description: string;
-  readonly create: (setup: LearnerSetup) => Learner;
-}
+import type { MethodEntry } from './method.js';
 
 /** Error for an unknown method name, with the names that exist. */
 export class UnknownMethodError extends Error {

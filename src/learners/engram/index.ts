@@ -1,4 +1,4 @@
-import type { MethodEntry } from '../registry.js';
+import type { MethodEntry } from '../method.js';
 import { EngramLearner } from './engram.js';
 
 export { EngramLearner, type SleepRecord } from './engram.js';

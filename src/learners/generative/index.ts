@@ -1,4 +1,4 @@
-import type { MethodEntry } from '../registry.js';
+import type { MethodEntry } from '../method.js';
 import { GenClassifierLearner } from './gen-classifier.js';
 
 export {

@@ -1,4 +1,4 @@
-import type { MethodEntry } from '../registry.js';
+import type { MethodEntry } from '../method.js';
 import { GpmLearner } from './gpm.js';
 import { parseGpmOptions } from './options.js';
 

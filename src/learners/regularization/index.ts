@@ -1,4 +1,4 @@
-import type { MethodEntry } from '../registry.js';
+import type { MethodEntry } from '../method.js';
 import { EwcLearner } from './ewc.js';
 import { MasLearner } from './mas.js';
 import { SiLearner } from './si.js';

@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import type { SummaryRow } from './compare.js';
-import { formatMeanSd, markdownTable, renderJson, renderMarkdown, rowCells, tableHeader, type CompareSummary } from './compare-table.js';
+import type { CompareSummary, SummaryRow } from './compare-summary.js';
+import { formatMeanSd, markdownTable, renderJson, renderMarkdown, rowCells, tableHeader } from './compare-table.js';
 
 const ms = (mean: number, sd: number) => ({ mean, sd });
 const row = (method: string, seeds: number[]): SummaryRow => ({

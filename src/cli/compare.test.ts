@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveConfig } from '../harness/index.js';
-import { aggregate, configDifference, defaultJobs, planGrid, readResult, runPool, sharedCoresEnv, type ResultLike, type SummaryRow } from './compare.js';
-import type { CompareSummary } from './compare-table.js';
+import type { CompareSummary, SummaryRow } from './compare-summary.js';
+import { aggregate, configDifference, defaultJobs, planGrid, readResult, runPool, sharedCoresEnv, type ResultLike } from './compare.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), 'main.js');
 const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });

@@ -9,8 +9,9 @@ import { z } from 'zod';
 import { ompWaitChosen } from '../kernels/index.js';
 import { listMethods } from '../learners/index.js';
 import { protocolNames, resolveConfig, runConfigSchema, scenarioNames, streamNames, type PartialRunConfig, type RunConfig } from '../harness/index.js';
-import { meanSd } from '../metrics/index.js';
-import { renderJson, renderMarkdown, type CompareSummary, type FailedRun } from './compare-table.js';
+import { meanSd, type MeanSd } from '../metrics/index.js';
+import type { CompareSummary, FailedRun, SummaryRow } from './compare-summary.js';
+import { renderJson, renderMarkdown } from './compare-table.js';
 import { writeAtomic } from './files.js';
 
 /**
@@ -21,11 +22,6 @@ import { writeAtomic } from './files.js';
 /** Bad input: main's error handler prints the message on one line and exits 2. */
 class CompareUsageError extends Error {
   readonly code = 'E_USAGE';
-}
-
-export interface MeanSd {
-  mean: number;
-  sd: number;
 }
 
 /** The part of a result file (`engram run --out`) that compare reads. */
@@ -43,22 +39,6 @@ export const resultSchema = z.object({
   config: z.record(z.string(), z.unknown()).optional(),
 });
 export type ResultLike = z.infer<typeof resultSchema>;
-
-/** One method's results over seeds. */
-export interface SummaryRow {
-  method: string;
-  protocol: string;
-  scenario: string;
-  stream: string;
-  /** Seeds that contributed, ascending. */
-  seeds: number[];
-  acc: MeanSd;
-  bwt: MeanSd;
-  forgetting: MeanSd;
-  wallSeconds: MeanSd;
-  storedRawSamplesMax: MeanSd;
-  storedRawSamplesAtEnd: MeanSd;
-}
 
 /**
  * Mean ± sd over seeds (sample sd, see {@link meanSd}) per method and setting. Rows follow `methodOrder`,

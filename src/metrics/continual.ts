@@ -59,8 +59,14 @@ export function forgetting(R: AccuracyMatrix): number {
   return meanOf(d);
 }
 
+/** A mean and a sample standard deviation. */
+export interface MeanSd {
+  mean: number;
+  sd: number;
+}
+
 /** Mean and sample standard deviation (n−1), for summaries over seeds. */
-export function meanSd(xs: readonly number[]): { mean: number; sd: number } {
+export function meanSd(xs: readonly number[]): MeanSd {
   const m = meanOf([...xs]);
   if (xs.length < 2) return { mean: m, sd: 0 };
   const v = xs.reduce((a, x) => a + (x - m) * (x - m), 0) / (xs.length - 1);

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { itersForEpochs, methodPreset } from './presets.js';
 
 /**
  * A run's full configuration, validated at the boundary (CLI options, files). Defaults follow the van de Ven,
@@ -66,37 +65,4 @@ export function protocolDefaults(protocol: RunConfig['protocol']): Omit<RunConfi
     // `data/available.py`: `transforms.Pad(2)`): 1024 inputs, each context's 240 zeros on different inputs.
     padding: protocol === 'permuted-mnist' ? 2 : 0,
   };
-}
-
-export type PartialRunConfig = { [K in keyof RunConfig]?: RunConfig[K] | undefined } & Pick<RunConfig, 'protocol'>;
-
-/**
- * Defaults merged under the given options (undefined = use the default), then validated. Precedence: the
- * user's option, then the method's preset for the protocol (`presets.ts`), then the protocol's default.
- */
-export function resolveConfig(partial: PartialRunConfig): RunConfig {
-  const base: RunConfig = {
-    ...protocolDefaults(partial.protocol),
-    protocol: partial.protocol,
-    scenario: partial.protocol === 'split-mnist' ? 'class' : 'domain',
-    stream: 'boundaries',
-    method: 'naive',
-    seed: 1,
-    dataDir: null,
-    classOrder: null,
-    threads: null,
-    bias: true,
-    methodOptions: {},
-    evalSplit: 'test',
-  };
-  const preset = methodPreset(partial.method ?? base.method, partial.protocol);
-  const merged: Record<string, unknown> = { ...base, ...preset?.config };
-  for (const [k, v] of Object.entries(partial)) if (v !== undefined) merged[k] = v;
-  if (preset?.epochsPerContext !== undefined && partial.iters === undefined) {
-    const { valPerContext, batch } = merged;
-    if (typeof valPerContext === 'number' && typeof batch === 'number') {
-      merged['iters'] = itersForEpochs(preset.epochsPerContext, partial.protocol, valPerContext, batch) ?? merged['iters'];
-    }
-  }
-  return runConfigSchema.parse(merged);
 }

@@ -1,4 +1,5 @@
-export { protocolDefaults, resolveConfig, type PartialRunConfig, runConfigSchema, protocolNames, scenarioNames, streamNames, type RunConfig } from './config.js';
+export { protocolDefaults, runConfigSchema, protocolNames, scenarioNames, streamNames, type RunConfig } from './config.js';
+export { resolveConfig, type PartialRunConfig } from './resolve-config.js';
 export { TestSet } from './evaluate.js';
 export { runExperiment, learnerSetup, protocolConfig, type RunResult, type RunHooks } from './run.js';
 export { learnerCheckpointConfig, loadLearner, saveLearner } from './persist.js';

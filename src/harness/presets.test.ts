@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveConfig } from './config.js';
+import { resolveConfig } from './resolve-config.js';
 import { itersForEpochs, methodPreset, trainSamplesPerContext } from './presets.js';
 
 test('gpm on permuted MNIST runs the GPM paper\'s protocol by default', () => {

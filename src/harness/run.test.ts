@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getBackend, loadNativeBackend, portableBackend, setBackend } from '../kernels/index.js';
-import { resolveConfig, type PartialRunConfig } from './config.js';
+import { resolveConfig, type PartialRunConfig } from './resolve-config.js';
 import { runExperiment } from './run.js';
 
 /** A small but real slice of the default protocol, so the suite stays fast. */

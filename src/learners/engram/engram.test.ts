@@ -4,7 +4,7 @@ import { Rng, Tensor } from '../../core/index.js';
 import { getBackend } from '../../kernels/index.js';
 import type { Batch } from '../../protocols/types.js';
 import type { LearnerSetup } from '../learner.js';
-import { emptyBasis, updateBasis, accumulateGram } from '../projection/index.js';
+import { emptyBasis, updateBasis, accumulateGram } from '../../subspace/index.js';
 import { EngramLearner } from './engram.js';
 import { parseEngramOptions } from './options.js';
 import { drawDreams, effectiveClasses, Heads, projectOff, recentClasses, sleepIterations, type SleepSettings } from './sleep.js';

@@ -11,7 +11,7 @@ import {
 } from '../../optim/index.js';
 import type { Scenario } from '../../protocols/types.js';
 import { rowMask } from '../distillation/targets.js';
-import { accumulateGram, basisFrom, emptyBasis, projectOut, updateBasis, type Basis } from '../projection/index.js';
+import { accumulateGram, basisFrom, emptyBasis, projectOut, updateBasis, type Basis } from '../../subspace/index.js';
 
 /** How one sleep consolidates (plain data: a sleep may run in a worker thread). */
 export interface SleepSettings {

@@ -4,7 +4,7 @@ import type { Batch } from '../../protocols/types.js';
 import { ClassifierLearner } from '../classifier.js';
 import type { LearnerSetup } from '../learner.js';
 import { forwardKeep } from '../regularization/per-sample.js';
-import { accumulateGram, basisFrom, emptyBasis, projectOut, updateBasis, type Basis } from './basis.js';
+import { accumulateGram, basisFrom, emptyBasis, projectOut, updateBasis, type Basis } from '../../subspace/index.js';
 
 /** Energy threshold of the first layer (the authors' `main_pmnist.py`: `threshold = [0.95, 0.99, 0.99]`). */
 export const GPM_FIRST_LAYER_THRESHOLD = 0.95;

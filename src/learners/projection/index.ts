@@ -4,10 +4,6 @@ import { parseGpmOptions } from './options.js';
 
 export { GpmLearner, GPM_FIRST_LAYER_THRESHOLD, GPM_SAMPLES, GPM_THRESHOLD, type GpmOptions } from './gpm.js';
 export { gpmOptionsSchema, parseGpmOptions, GpmOptionError, type GpmOptionsInput } from './options.js';
-export {
-  accumulateGram, basisFrom, emptyBasis, energyRank, projectOut, representationGram, symmetricSpectrum, updateBasis,
-  type Basis, type BasisUpdate, type Spectrum,
-} from './basis.js';
 
 /**
  * Gradient Projection Memory, ready to register (stores no raw samples); `--set key=value` options

@@ -1,8 +1,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { SingularValueDecomposition, Matrix } from 'ml-matrix';
-import { Rng } from '../../core/index.js';
-import { getBackend } from '../../kernels/index.js';
+import { Rng } from '../core/index.js';
+import { getBackend } from '../kernels/index.js';
 import {
   accumulateGram, basisFrom, emptyBasis, energyRank, projectOut, representationGram, updateBasis, type Basis,
 } from './basis.js';

@@ -15,7 +15,7 @@
  * a constant input 1: its input space has dimension fanIn + 1 and the bias gradient is the last row of G.
  */
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
-import { getBackend } from '../../kernels/index.js';
+import { getBackend } from '../kernels/index.js';
 
 /** Eigenvalues below this share of the representation's energy count as zero (float32 Gram matrices). */
 export const ENERGY_FLOOR = 1e-6;

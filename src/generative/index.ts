@@ -1,1 +1,2 @@
 export { Vae, oneHot, slicePass, type VaeConfig, type VaeOutputs, type VaePass } from './vae.js';
+export { biRGateProportion } from './gates.js';

@@ -1,12 +1,11 @@
 import { BufferArena, maskLogits, noGrad, Rng, Tensor, withArena } from '../../core/index.js';
-import { oneHot, Vae } from '../../generative/index.js';
+import { biRGateProportion, oneHot, Vae } from '../../generative/index.js';
 import { getBackend } from '../../kernels/index.js';
 import type { State } from '../../optim/index.js';
 import type { Batch } from '../../protocols/types.js';
 import { argmaxRows } from '../classifier.js';
 import { contextMask, KnownOutputs } from '../distillation/known-outputs.js';
 import { rowMask } from '../distillation/targets.js';
-import { biRGateProportion } from '../generative-replay/bi-r.js';
 import { namedParams, restoreNamedParams, type Learner, type LearnerSetup, type LearnerState, type LearnerTraits } from '../learner.js';
 import { FastHead } from './fast-head.js';
 import { parseEngramOptions, type EngramOptions } from './options.js';

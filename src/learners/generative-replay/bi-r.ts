@@ -2,7 +2,7 @@ import {
   add, backward, BufferArena, concatRows, crossEntropy, maskLogits, noGrad, Rng, scale, sliceRows, Tensor, withArena,
   zeroGrad,
 } from '../../core/index.js';
-import { oneHot, slicePass, Vae } from '../../generative/index.js';
+import { biRGateProportion, oneHot, slicePass, Vae } from '../../generative/index.js';
 import { adam, optimizerStep, type GradientTransformation, type State } from '../../optim/index.js';
 import type { Batch } from '../../protocols/types.js';
 import { argmaxRows } from '../classifier.js';
@@ -19,16 +19,6 @@ export interface BiROptions {
   gateProportion?: number;
   /** Task-free streams: iterations between teacher snapshots (default: iterations per context). */
   snapshotEvery?: number;
-}
-
-/**
- * `dg_prop`, GMvandeVen/continual-learning `params/param_values.py` ("gating based on internal context"):
- * Split MNIST task 0 (no gates), domain 0.1, class 0.1; other protocols task 0, domain 0.5, class 0.7.
- */
-export function biRGateProportion(protocol: string, scenario: string): number {
-  if (scenario === 'task') return 0;
-  if (protocol === 'split-mnist') return 0.1;
-  return scenario === 'domain' ? 0.5 : 0.7;
 }
 
 /**

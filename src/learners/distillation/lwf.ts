@@ -4,8 +4,8 @@ import type { State } from '../../optim/index.js';
 import type { Batch } from '../../protocols/types.js';
 import { ClassifierLearner } from '../classifier.js';
 import type { LearnerSetup } from '../learner.js';
-import { headsFromState, headsToState, KnownOutputs } from './known-outputs.js';
-import { replayLoss, type ReplayHead } from './targets.js';
+import { headsFromState, headsToState, KnownOutputs, type ReplayHead } from '../heads/index.js';
+import { replayLoss } from './replay-loss.js';
 
 export interface LwfOptions {
   /** Distillation temperature (van de Ven et al.: 2). */

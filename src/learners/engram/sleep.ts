@@ -10,7 +10,7 @@ import {
   type SynapseTransformation,
 } from '../../optim/index.js';
 import type { Scenario } from '../../protocols/types.js';
-import { rowMask } from '../distillation/targets.js';
+import { maskedSoftmax, rowMask } from '../heads/index.js';
 import { accumulateGram, basisFrom, emptyBasis, projectOut, updateBasis, type Basis } from '../../subspace/index.js';
 
 /** How one sleep consolidates (plain data: a sleep may run in a worker thread). */
@@ -305,20 +305,7 @@ export class Heads {
 
 /** softmax(z/T) within each row's head, zero elsewhere. */
 function headSoftTargets(z: Float32Array, mask: Uint8Array, rows: number, K: number, T: number): Float32Array {
-  const out = new Float32Array(rows * K);
-  for (let r = 0; r < rows; r++) {
-    let max = -Infinity;
-    for (let k = 0; k < K; k++) if (mask[r * K + k]) max = Math.max(max, z[r * K + k]! / T);
-    let sum = 0;
-    for (let k = 0; k < K; k++) {
-      if (!mask[r * K + k]) continue;
-      const e = Math.exp(z[r * K + k]! / T - max);
-      out[r * K + k] = e;
-      sum += e;
-    }
-    for (let k = 0; k < K; k++) out[r * K + k]! /= sum;
-  }
-  return out;
+  return maskedSoftmax(z, mask, rows, K, T);
 }
 
 /** A model that dreams in a sleep: the classes it dreams, and (when not those) the classes its targets cover. */

@@ -7,8 +7,8 @@ import { adam, optimizerStep, type GradientTransformation, type State } from '..
 import type { Batch } from '../../protocols/types.js';
 import { argmaxRows } from '../classifier.js';
 import { namedParams, restoreNamedParams, type Learner, type LearnerSetup, type LearnerState, type LearnerTraits } from '../learner.js';
-import { contextMask, headsFromState, headsToState, KnownOutputs } from '../distillation/known-outputs.js';
-import { replayLoss, softTargets, type ReplayHead } from '../distillation/targets.js';
+import { contextMask, headsFromState, headsToState, KnownOutputs, softTargets, type ReplayHead } from '../heads/index.js';
+import { replayLoss } from '../distillation/replay-loss.js';
 
 export interface BiROptions {
   /** Distillation temperature (options.py `--temp`, default 2.). */

@@ -5,8 +5,8 @@ import { adam, optimizerStep, type GradientTransformation, type State } from '..
 import type { Batch } from '../../protocols/types.js';
 import { ClassifierLearner } from '../classifier.js';
 import type { LearnerSetup } from '../learner.js';
-import { headsFromState, headsToState, KnownOutputs } from '../distillation/known-outputs.js';
-import { replayLoss, type ReplayHead } from '../distillation/targets.js';
+import { headsFromState, headsToState, KnownOutputs, type ReplayHead } from '../heads/index.js';
+import { replayLoss } from '../distillation/replay-loss.js';
 
 export interface DgrOptions {
   /** Soft targets of the previous model on replayed inputs (DGR + distillation) instead of its hard labels. */

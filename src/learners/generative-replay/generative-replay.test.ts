@@ -7,7 +7,8 @@ import type { Batch } from '../../protocols/types.js';
 import type { Learner, LearnerSetup } from '../learner.js';
 import { BiRLearner } from './bi-r.js';
 import { DgrLearner } from './dgr.js';
-import { hardTargets, replayLoss, softTargets } from '../distillation/targets.js';
+import { replayLoss } from '../distillation/replay-loss.js';
+import { hardTargets, softTargets } from '../heads/index.js';
 
 getBackend().setThreads(1);
 

@@ -1,10 +1,11 @@
 import { noGrad, Tensor, type Rng } from '../../core/index.js';
 import type { Mlp } from '../../nn/index.js';
 import type { Batch } from '../../protocols/types.js';
+import { maskedSoftmax } from '../heads/index.js';
 import type { LearnerSetup } from '../learner.js';
 import { assertNonNegative } from './base.js';
 import { EWC_GAMMA, ewcLambda, importanceSamples } from './defaults.js';
-import { forwardKeep, logitsOf, softmaxRows, type MlpActivations, type PerSampleStats } from './per-sample.js';
+import { forwardKeep, logitsOf, type MlpActivations, type PerSampleStats } from './per-sample.js';
 import { WindowedImportanceLearner } from './windowed.js';
 
 /**
@@ -102,7 +103,7 @@ export function accumulateFisher(
 ): void {
   const n = acts.n;
   const K = logits.length / n;
-  const p = softmaxRows(logits, n, K);
+  const p = maskedSoftmax(logits, null, n, K, 1); // -Infinity: outputs the sample's head does not own
   if (labels === 'all') {
     const grads: Float32Array[] = [];
     for (let c = 0; c < K; c++) {

@@ -9,7 +9,7 @@ export { QuadraticPenalty } from './penalty.js';
 export { EwcLearner, accumulateFisher, type EwcOptions, type FisherLabels } from './ewc.js';
 export { SiLearner, type SiOptions } from './si.js';
 export { MasLearner, accumulateOutputSensitivity, type MasOptions } from './mas.js';
-export { forwardKeep, logitsOf, PerSampleStats, softmaxRows, type MlpActivations, type PerSampleReduction } from './per-sample.js';
+export { forwardKeep, logitsOf, PerSampleStats, type MlpActivations, type PerSampleReduction } from './per-sample.js';
 export * from './defaults.js';
 
 /**

@@ -5,7 +5,8 @@ import { getBackend, type Activation } from '../../kernels/index.js';
 import { Mlp } from '../../nn/index.js';
 import { accumulateFisher } from './ewc.js';
 import { accumulateOutputSensitivity } from './mas.js';
-import { forwardKeep, logitsOf, PerSampleStats, softmaxRows } from './per-sample.js';
+import { maskedSoftmax } from '../heads/index.js';
+import { forwardKeep, logitsOf, PerSampleStats } from './per-sample.js';
 
 // Tiny networks: one thread avoids handing each small kernel to a second thread (costly on a shared machine).
 getBackend().setThreads(1);
@@ -87,7 +88,7 @@ test('EWC Fisher ("all" labels, masked heads) equals Σ_i Σ_c p_ic (∇ −log 
   const acts = forwardKeep(net, x, n);
   const logits = logitsOf(acts).slice();
   for (let j = 0; j < logits.length; j++) if (mask[j] === 0) logits[j] = -Infinity;
-  const p = softmaxRows(logits, n, 4);
+  const p = maskedSoftmax(logits, null, n, 4, 1);
   const stats = new PerSampleStats(net);
   accumulateFisher(net, acts, logits, 'all', y, rng, stats);
   const want = net.parameters().map((q) => new Float64Array(q.size));

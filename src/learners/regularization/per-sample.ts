@@ -118,27 +118,3 @@ function applyReduction(reduction: PerSampleReduction, x: Float32Array, out: Flo
     for (let i = 0; i < x.length; i++) out[i] = Math.abs(x[i]!);
   }
 }
-
-/**
- * Row-wise softmax of logits where -Infinity marks outputs a sample's head does not own (probability 0).
- *
- * @example
- * softmaxRows(new Float32Array([0, -Infinity, 0]), 1, 3); // [0.5, 0, 0.5]
- */
-export function softmaxRows(logits: Float32Array, rows: number, cols: number): Float32Array {
-  const p = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) {
-    const off = r * cols;
-    let max = -Infinity;
-    for (let c = 0; c < cols; c++) max = Math.max(max, logits[off + c]!);
-    let s = 0;
-    for (let c = 0; c < cols; c++) {
-      const v = logits[off + c]!;
-      const e = v === -Infinity ? 0 : Math.exp(v - max);
-      p[off + c] = e;
-      s += e;
-    }
-    for (let c = 0; c < cols; c++) p[off + c]! /= s;
-  }
-  return p;
-}

@@ -2,7 +2,7 @@ import { backward, crossEntropy, Tensor, zeroGrad } from '../../core/index.js';
 import { getBackend } from '../../kernels/index.js';
 import type { State } from '../../optim/index.js';
 import type { Batch } from '../../protocols/types.js';
-import { KnownOutputs } from '../distillation/known-outputs.js';
+import { KnownOutputs } from '../heads/index.js';
 import type { LearnerSetup } from '../learner.js';
 import { ReplayLearner } from './replay-learner.js';
 

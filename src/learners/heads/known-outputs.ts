@@ -1,6 +1,14 @@
 import { maskLogits, type Tensor } from '../../core/index.js';
 import type { Batch, Scenario } from '../../protocols/types.js';
-import { rowMask, type ReplayHead } from './targets.js';
+import { contextMask, rowMask } from './masks.js';
+
+/** An output group a teacher's knowledge is replayed on: one outside task-IL, one per earlier context in task-IL. */
+export interface ReplayHead {
+  /** Output units the teacher knew in this head. */
+  teacher: readonly number[];
+  /** Output units the student may use for this head now (in class-IL: every class seen so far). */
+  student: readonly number[];
+}
 
 /**
  * Which outputs a learner has met, from the labels (and, in task-IL, the context ids) of the batches it was
@@ -80,15 +88,4 @@ export function headsFromState(s: readonly Float32Array[]): ReplayHead[] {
   const out: ReplayHead[] = [];
   for (let i = 0; i + 1 < s.length; i += 2) out.push({ teacher: [...s[i]!], student: [...s[i + 1]!] });
   return out;
-}
-
-/** Per-row mask of each sample's context head (task-IL). */
-export function contextMask(contexts: Int32Array, cols: number, active: (c: number) => number[] | null): Uint8Array {
-  const m = new Uint8Array(contexts.length * cols);
-  for (let r = 0; r < contexts.length; r++) {
-    const outs = active(contexts[r]!);
-    if (outs === null) m.fill(1, r * cols, (r + 1) * cols);
-    else for (const o of outs) m[r * cols + o] = 1;
-  }
-  return m;
 }

@@ -1,5 +1,9 @@
+import type { FusedKernels } from './fused.js';
+
 /**
- * The narrow interface every numerical backend implements. All arrays are dense, row-major float32;
+ * The narrow interface every numerical backend implements: primitives that every op composes (GEMM,
+ * elementwise maps, reductions, log-softmax, normals), and the declared fused kernels of `fused.ts`, each
+ * kept as one kernel for a stated reason. All arrays are dense, row-major float32;
  * `Float32Array` views with a byte offset are allowed everywhere. The portable backend defines what each
  * kernel means (including NaN / ±Infinity behaviour); other backends are tested against it.
  *
@@ -22,39 +26,8 @@ export type BinaryMap = 'add' | 'sub' | 'mul' | 'div';
 /** Which GEMM implementation a backend runs. */
 export type BlasKind = 'openblas' | 'builtin' | 'js';
 
-export interface AdamHyper {
-  beta1: number;
-  beta2: number;
-  eps: number;
-  /** 1-based step count, used for bias correction */
-  step: number;
-}
-
-/** The scalars of {@link Backend.pathIntegralAdvance}. */
-export interface PathIntegralHyper {
-  /** Index of the update being recorded: written to `lastChange` where the pending change is significant. */
-  step: number;
-  /** A change d is significant when |d| > rtol·|prev| + atol. */
-  rtol: number;
-  atol: number;
-  /** Whether `prev` / `prevGrad` hold a step whose change is not yet integrated into ω. */
-  pending: boolean;
-}
-
-/**
- * The scalars of {@link Backend.synapseAdamStep}: those of the kernels it fuses. The two step counts differ in
- * general: `path.step` is the importance source's update count, `adam.step` Adam's (1-based).
- */
-export interface SynapseAdamHyper {
-  path: PathIntegralHyper;
-  adam: AdamHyper;
-  /** viscousScale's c (read only when an importance array is given). */
-  c: number;
-  /** The learning rate: the update is scaled by −lr. */
-  lr: number;
-}
-
-export interface Backend {
+/** A backend: the primitives below, plus the fused kernels ({@link FusedKernels}) it also implements. */
+export interface Backend extends FusedKernels {
   readonly name: 'portable' | 'native';
   readonly blas: BlasKind;
 
@@ -105,76 +78,6 @@ export interface Backend {
   logSoftmax(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
 
   /**
-   * Fused softmax cross-entropy with hard labels on logits / temperature T.
-   * Returns the summed loss Σ_r −log softmax(x_r/T)[label_r] and writes
-   * grad[r, c] = scale · (softmax(x_r/T)[c] − [c = label_r]) / T, the gradient of scale·loss w.r.t. x.
-   * -Infinity logits (masked) get probability 0 and gradient 0.
-   */
-  softmaxCrossEntropy(
-    x: Float32Array, labels: Int32Array, rows: number, cols: number, temperature: number,
-    scale: number, grad: Float32Array,
-  ): number;
-
-  /**
-   * Fused softmax cross-entropy with soft targets p (rows of a distribution; entries where p = 0 contribute 0
-   * even if the logit is masked): loss = Σ_r Σ_c −p[r,c] · log softmax(x_r/T)[c];
-   * grad[r, c] = scale · (softmax(x_r/T)[c] − p[r, c]) / T.
-   */
-  softCrossEntropy(
-    x: Float32Array, targets: Float32Array, rows: number, cols: number, temperature: number,
-    scale: number, grad: Float32Array,
-  ): number;
-
-  /**
-   * Binary cross-entropy of sigmoid(z) against targets x ∈ [0, 1] (a Bernoulli decoder's reconstruction loss),
-   * from the logits without forming log σ: loss = Σ_i softplus(z_i) − x_i·z_i; grad[i] = scale · (σ(z_i) − x_i).
-   */
-  sigmoidBce(z: Float32Array, x: Float32Array, scale: number, grad: Float32Array): number;
-
-  /**
-   * Adam's moment update and direction, PyTorch's form, in place on the moments:
-   * m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;  out = (m / (1−β1^t)) / (sqrt(v / (1−β2^t)) + eps).
-   * The learning rate and sign are applied by later transformations. `out` may alias `g`.
-   */
-  adamDirection(g: Float32Array, m: Float32Array, v: Float32Array, h: AdamHyper, out: Float32Array): void;
-
-  /**
-   * Synaptic Intelligence's online path-integral step, in place over n = theta.length elements (the other arrays
-   * have at least n; only their first n are touched). When `h.pending`, for every j: d = θ_j − prev_j;
-   * ω_j ← ω_j − prevGrad_j·d; lastChange_j ← h.step where |d| > rtol·|prev_j| + atol (NaN is never
-   * significant). Then, pending or not: prev ← θ, prevGrad ← g (zeros when g is null). Arithmetic in double,
-   * stored in float32. The arrays must not overlap, except that g may be prevGrad itself.
-   */
-  pathIntegralAdvance(
-    theta: Float32Array, prev: Float32Array, prevGrad: Float32Array, omega: Float32Array, lastChange: Float32Array,
-    g: Float32Array | null, h: PathIntegralHyper,
-  ): void;
-
-  /**
-   * Viscous scaling, in place over n = u.length elements: u_j ← u_j / (1 + c·Ω_j) where Ω_j > 0, u_j unchanged
-   * elsewhere (Ω ≤ 0 or NaN). Arithmetic in double, stored in float32.
-   */
-  viscousScale(u: Float32Array, importance: Float32Array, c: number): void;
-
-  /**
-   * The sleep optimiser's whole step on one parameter tensor θ (n = theta.length elements), in one pass over
-   * memory. Bit for bit the same as this backend's
-   *   pathIntegralAdvance(theta, prev, prevGrad, omega, lastChange, g, h.path);
-   *   adamDirection(g, m, v, h.adam, u);
-   *   viscousScale(u, importance, h.c);      // only when importance is not null
-   *   axpby(−h.lr, u, 0, u, u);              // scaleByLearningRate
-   *   axpby(1, theta, 1, u, theta);          // applyUpdates
-   * for any thread count, where u, the applied update, is written to `out` (which may be `g` itself) or, when
-   * `out` is null, kept nowhere. The other arrays have at least n elements; only their first n are touched.
-   * The arrays must not overlap, except that `out` may be `g`.
-   */
-  synapseAdamStep(
-    theta: Float32Array, prev: Float32Array, prevGrad: Float32Array, omega: Float32Array, lastChange: Float32Array,
-    g: Float32Array, m: Float32Array, v: Float32Array, importance: Float32Array | null, h: SynapseAdamHyper,
-    out: Float32Array | null,
-  ): void;
-
-  /**
    * Standard normals by Box–Muller from a xoshiro128** stream whose four state words are `state` (advanced in
    * place), two per pair: u₁ = next()/2³² (drawn again while 0), u₂ = next()/2³², r = √(−2·ln u₁), θ = 2π·u₂,
    * out[2i] = r·cos θ, out[2i+1] = r·sin θ, in double, stored in out's precision. out.length must be even.
@@ -182,25 +85,4 @@ export interface Backend {
    * a double).
    */
   normalPairs(state: Uint32Array, out: Float32Array | Float64Array): void;
-
-  /**
-   * Mixture log-density of the rows of z (n×d) under k diagonal Gaussian modes (means and logvars, k×d) with
-   * per-row weights (n×k; a weight ≤ 0 leaves the mode out): returns Σ_r log Σ_m w[r,m]·N(z_r; μ_m, e^{logvar_m})
-   * (log-sum-exp) and writes the responsibilities resp[r,m] = w·N_m / Σ_m' w·N_m' (0 for absent modes).
-   * Arithmetic in double, each row's sum over dimensions in order.
-   */
-  mixtureLogDensity(
-    z: Float32Array, means: Float32Array, logvars: Float32Array, weights: Float32Array, n: number, k: number,
-    d: number, resp: Float32Array,
-  ): number;
-
-  /**
-   * g times the gradient of `mixtureLogDensity` from its responsibilities, written (overwritten) into gz (n×d),
-   * gm and gl (k×d) where not null: ∂/∂z_r = −Σ_m ρ_rm (z_r−μ_m)/σ_m², ∂/∂μ_m = Σ_r ρ_rm (z_r−μ_m)/σ_m²,
-   * ∂/∂logvar_m = Σ_r ½ρ_rm ((z_r−μ_m)²/σ_m² − 1); accumulated in float32 over m (for gz) and r (gm, gl) in order.
-   */
-  mixtureLogDensityBackward(
-    z: Float32Array, means: Float32Array, logvars: Float32Array, resp: Float32Array, g: number, n: number, k: number,
-    d: number, gz: Float32Array | null, gm: Float32Array | null, gl: Float32Array | null,
-  ): void;
 }

@@ -2,9 +2,8 @@ import type { Backend } from './backend.js';
 import { loadNativeBackend, nativeLoadError } from './native.js';
 import { portableBackend } from './portable.js';
 
-export type {
-  Activation, AdamHyper, Backend, BinaryMap, BlasKind, PathIntegralHyper, SynapseAdamHyper, UnaryMap,
-} from './backend.js';
+export type { Activation, Backend, BinaryMap, BlasKind, UnaryMap } from './backend.js';
+export type { AdamHyper, FusedKernels, PathIntegralHyper, SynapseAdamHyper } from './fused.js';
 export { portableBackend } from './portable.js';
 export { loadNativeBackend, nativeHasOpenblas, nativeLoaded, nativeLoadError, ompWaitChosen } from './native.js';
 

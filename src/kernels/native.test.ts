@@ -1,6 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import type { Activation, Backend, BinaryMap, SynapseAdamHyper, UnaryMap } from './backend.js';
+import type { Activation, Backend, BinaryMap, UnaryMap } from './backend.js';
+import type { SynapseAdamHyper } from './fused.js';
 import { loadNativeBackend, nativeHasOpenblas, nativeInfo, nativeLoadError } from './native.js';
 import { portableBackend as ref } from './portable.js';
 

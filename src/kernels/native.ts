@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Activation, Backend, BinaryMap, UnaryMap } from './backend.js';
+import type { FusedKernels } from './fused.js';
 
 /**
  * The native backend: Engram's C++ addon (build/Release/engram_native.node, built by the package's install
@@ -194,6 +195,43 @@ function load(): LoadState {
   return state;
 }
 
+/** The addon's fused kernels (fused.ts says why each is one kernel). */
+function nativeFusedKernels(addon: NativeAddon): FusedKernels {
+  return {
+    softmaxCrossEntropy(x, labels, rows, cols, temperature, scale, grad): number {
+      return addon.softmaxCrossEntropy(x, labels, rows, cols, temperature, scale, grad);
+    },
+    softCrossEntropy(x, targets, rows, cols, temperature, scale, grad): number {
+      return addon.softCrossEntropy(x, targets, rows, cols, temperature, scale, grad);
+    },
+    sigmoidBce(z, x, scale, grad): number {
+      return addon.sigmoidBce(z, x, scale, grad);
+    },
+    adamDirection(g, m, v, h, out): void {
+      addon.adamDirection(g, m, v, h.beta1, h.beta2, h.eps, h.step, out);
+    },
+    pathIntegralAdvance(theta, prev, prevGrad, omega, lastChange, g, h): void {
+      addon.pathIntegralAdvance(theta, prev, prevGrad, omega, lastChange, g, h.step, h.rtol, h.atol, h.pending);
+    },
+    viscousScale(u, importance, c): void {
+      addon.viscousScale(u, importance, c);
+    },
+    synapseAdamStep(theta, prev, prevGrad, omega, lastChange, g, m, v, importance, h, out): void {
+      const { path, adam } = h;
+      addon.synapseAdamStep(
+        theta, prev, prevGrad, omega, lastChange, g, m, v, importance, out, path.step, path.rtol, path.atol,
+        path.pending, adam.beta1, adam.beta2, adam.eps, adam.step, h.c, h.lr,
+      );
+    },
+    mixtureLogDensity(z, means, logvars, weights, n, k, d, resp): number {
+      return addon.mixtureLogDensity(z, means, logvars, weights, n, k, d, resp);
+    },
+    mixtureLogDensityBackward(z, means, logvars, resp, g, n, k, d, gz, gm, gl): void {
+      addon.mixtureLogDensityBackward(z, means, logvars, resp, g, n, k, d, gz, gm, gl);
+    },
+  };
+}
+
 function makeBackend(addon: NativeAddon, blas: 'openblas' | 'builtin'): Backend {
   const impl = blas === 'openblas' ? IMPL_OPENBLAS : IMPL_BUILTIN;
   const backend: Backend = {
@@ -232,40 +270,10 @@ function makeBackend(addon: NativeAddon, blas: 'openblas' | 'builtin'): Backend 
     logSoftmax(x, rows, cols, out): void {
       addon.logSoftmax(x, rows, cols, out);
     },
-    softmaxCrossEntropy(x, labels, rows, cols, temperature, scale, grad): number {
-      return addon.softmaxCrossEntropy(x, labels, rows, cols, temperature, scale, grad);
-    },
-    softCrossEntropy(x, targets, rows, cols, temperature, scale, grad): number {
-      return addon.softCrossEntropy(x, targets, rows, cols, temperature, scale, grad);
-    },
-    sigmoidBce(z, x, scale, grad): number {
-      return addon.sigmoidBce(z, x, scale, grad);
-    },
-    adamDirection(g, m, v, h, out): void {
-      addon.adamDirection(g, m, v, h.beta1, h.beta2, h.eps, h.step, out);
-    },
-    pathIntegralAdvance(theta, prev, prevGrad, omega, lastChange, g, h): void {
-      addon.pathIntegralAdvance(theta, prev, prevGrad, omega, lastChange, g, h.step, h.rtol, h.atol, h.pending);
-    },
-    viscousScale(u, importance, c): void {
-      addon.viscousScale(u, importance, c);
-    },
-    synapseAdamStep(theta, prev, prevGrad, omega, lastChange, g, m, v, importance, h, out): void {
-      const { path, adam } = h;
-      addon.synapseAdamStep(
-        theta, prev, prevGrad, omega, lastChange, g, m, v, importance, out, path.step, path.rtol, path.atol,
-        path.pending, adam.beta1, adam.beta2, adam.eps, adam.step, h.c, h.lr,
-      );
-    },
     normalPairs(state, out): void {
       addon.normalPairs(state, out);
     },
-    mixtureLogDensity(z, means, logvars, weights, n, k, d, resp): number {
-      return addon.mixtureLogDensity(z, means, logvars, weights, n, k, d, resp);
-    },
-    mixtureLogDensityBackward(z, means, logvars, resp, g, n, k, d, gz, gm, gl): void {
-      addon.mixtureLogDensityBackward(z, means, logvars, resp, g, n, k, d, gz, gm, gl);
-    },
+    ...nativeFusedKernels(addon),
   };
   return Object.freeze(backend);
 }

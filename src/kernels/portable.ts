@@ -1,6 +1,5 @@
-import type {
-  Activation, AdamHyper, Backend, BinaryMap, PathIntegralHyper, SynapseAdamHyper, UnaryMap,
-} from './backend.js';
+import type { Activation, Backend, BinaryMap, UnaryMap } from './backend.js';
+import type { AdamHyper, FusedKernels, PathIntegralHyper, SynapseAdamHyper } from './fused.js';
 import { xoshiroNext } from './xoshiro.js';
 
 /**
@@ -104,80 +103,8 @@ function softmaxRow(x: Float32Array, off: number, cols: number, invT: number, pr
   return mx + Math.log(s);
 }
 
-export const portableBackend: Backend = {
-  name: 'portable',
-  blas: 'js',
-  setThreads(): void {
-    // Single-threaded by nature.
-  },
-  getThreads: () => 1,
-  gemm,
-
-  unary(op, x, out) {
-    const f = unaryFns[op];
-    for (let i = 0; i < x.length; i++) out[i] = f(x[i]!);
-  },
-
-  binary(op, a, b, out) {
-    const f = binaryFns[op];
-    for (let i = 0; i < a.length; i++) out[i] = f(a[i]!, b[i]!);
-  },
-
-  activationBackward(op: Activation, x, y, gy, gx) {
-    const n = x.length;
-    switch (op) {
-      case 'relu':
-        for (let i = 0; i < n; i++) gx[i] = x[i]! > 0 ? gy[i]! : 0;
-        return;
-      case 'sigmoid':
-        for (let i = 0; i < n; i++) gx[i] = gy[i]! * y[i]! * (1 - y[i]!);
-        return;
-      case 'tanh':
-        for (let i = 0; i < n; i++) gx[i] = gy[i]! * (1 - y[i]! * y[i]!);
-        return;
-      case 'gelu':
-        for (let i = 0; i < n; i++) gx[i] = gy[i]! * geluGrad(x[i]!);
-        return;
-    }
-  },
-
-  axpby(alpha, x, beta, y, out) {
-    for (let i = 0; i < x.length; i++) out[i] = alpha * x[i]! + beta * y[i]!;
-  },
-
-  addRowVector(x, v, rows, cols, out) {
-    for (let r = 0; r < rows; r++) {
-      const off = r * cols;
-      for (let c = 0; c < cols; c++) out[off + c] = x[off + c]! + v[c]!;
-    }
-  },
-
-  sumColumns(x, rows, cols, out) {
-    const acc = new Float64Array(cols);
-    for (let r = 0; r < rows; r++) {
-      const off = r * cols;
-      for (let c = 0; c < cols; c++) acc[c]! += x[off + c]!;
-    }
-    for (let c = 0; c < cols; c++) out[c] = acc[c]!;
-  },
-
-  sum(x) {
-    let s = 0;
-    for (let i = 0; i < x.length; i++) s += x[i]!;
-    return s;
-  },
-
-  logSoftmax(x, rows, cols, out) {
-    for (let r = 0; r < rows; r++) {
-      const off = r * cols;
-      const mx = rowMax(x, off, cols, 1);
-      let s = 0;
-      for (let c = 0; c < cols; c++) s += Math.exp(x[off + c]! - mx);
-      const lse = mx + Math.log(s);
-      for (let c = 0; c < cols; c++) out[off + c] = x[off + c]! - lse;
-    }
-  },
-
+/** The reference of each fused kernel (fused.ts); `portableBackend` carries them beside its primitives. */
+const portableFusedKernels: FusedKernels = {
   softmaxCrossEntropy(x, labels, rows, cols, temperature, scale, grad) {
     const invT = 1 / temperature;
     let loss = 0;
@@ -290,19 +217,6 @@ export const portableBackend: Backend = {
     }
   },
 
-  normalPairs(state, out) {
-    if (state.length !== 4) throw new RangeError('normalPairs: state must hold 4 words');
-    if (out.length % 2 !== 0) throw new RangeError('normalPairs: out must have an even length');
-    for (let i = 0; i < out.length; i += 2) {
-      let u = xoshiroNext(state) / 4294967296;
-      while (u === 0) u = xoshiroNext(state) / 4294967296;
-      const r = Math.sqrt(-2 * Math.log(u));
-      const th = 2 * Math.PI * (xoshiroNext(state) / 4294967296);
-      out[i] = r * Math.cos(th);
-      out[i + 1] = r * Math.sin(th);
-    }
-  },
-
   mixtureLogDensity(z, means, logvars, weights, n, k, d, resp) {
     const a = new Float64Array(k);
     const inv = inverseVariances(logvars);
@@ -356,6 +270,96 @@ export const portableBackend: Backend = {
   },
 };
 
+export const portableBackend: Backend = {
+  name: 'portable',
+  blas: 'js',
+  setThreads(): void {
+    // Single-threaded by nature.
+  },
+  getThreads: () => 1,
+  gemm,
+
+  unary(op, x, out) {
+    const f = unaryFns[op];
+    for (let i = 0; i < x.length; i++) out[i] = f(x[i]!);
+  },
+
+  binary(op, a, b, out) {
+    const f = binaryFns[op];
+    for (let i = 0; i < a.length; i++) out[i] = f(a[i]!, b[i]!);
+  },
+
+  activationBackward(op: Activation, x, y, gy, gx) {
+    const n = x.length;
+    switch (op) {
+      case 'relu':
+        for (let i = 0; i < n; i++) gx[i] = x[i]! > 0 ? gy[i]! : 0;
+        return;
+      case 'sigmoid':
+        for (let i = 0; i < n; i++) gx[i] = gy[i]! * y[i]! * (1 - y[i]!);
+        return;
+      case 'tanh':
+        for (let i = 0; i < n; i++) gx[i] = gy[i]! * (1 - y[i]! * y[i]!);
+        return;
+      case 'gelu':
+        for (let i = 0; i < n; i++) gx[i] = gy[i]! * geluGrad(x[i]!);
+        return;
+    }
+  },
+
+  axpby(alpha, x, beta, y, out) {
+    for (let i = 0; i < x.length; i++) out[i] = alpha * x[i]! + beta * y[i]!;
+  },
+
+  addRowVector(x, v, rows, cols, out) {
+    for (let r = 0; r < rows; r++) {
+      const off = r * cols;
+      for (let c = 0; c < cols; c++) out[off + c] = x[off + c]! + v[c]!;
+    }
+  },
+
+  sumColumns(x, rows, cols, out) {
+    const acc = new Float64Array(cols);
+    for (let r = 0; r < rows; r++) {
+      const off = r * cols;
+      for (let c = 0; c < cols; c++) acc[c]! += x[off + c]!;
+    }
+    for (let c = 0; c < cols; c++) out[c] = acc[c]!;
+  },
+
+  sum(x) {
+    let s = 0;
+    for (let i = 0; i < x.length; i++) s += x[i]!;
+    return s;
+  },
+
+  logSoftmax(x, rows, cols, out) {
+    for (let r = 0; r < rows; r++) {
+      const off = r * cols;
+      const mx = rowMax(x, off, cols, 1);
+      let s = 0;
+      for (let c = 0; c < cols; c++) s += Math.exp(x[off + c]! - mx);
+      const lse = mx + Math.log(s);
+      for (let c = 0; c < cols; c++) out[off + c] = x[off + c]! - lse;
+    }
+  },
+
+  normalPairs(state, out) {
+    if (state.length !== 4) throw new RangeError('normalPairs: state must hold 4 words');
+    if (out.length % 2 !== 0) throw new RangeError('normalPairs: out must have an even length');
+    for (let i = 0; i < out.length; i += 2) {
+      let u = xoshiroNext(state) / 4294967296;
+      while (u === 0) u = xoshiroNext(state) / 4294967296;
+      const r = Math.sqrt(-2 * Math.log(u));
+      const th = 2 * Math.PI * (xoshiroNext(state) / 4294967296);
+      out[i] = r * Math.cos(th);
+      out[i + 1] = r * Math.sin(th);
+    }
+  },
+
+  ...portableFusedKernels,
+};
+
 const LOG_2PI = Math.log(2 * Math.PI);
 
 /** 1/σ² = e^{−logvar} per mode and dimension, in double. */
@@ -365,7 +369,7 @@ function inverseVariances(logvars: Float32Array): Float64Array {
   return inv;
 }
 
-/** ω −= prevGrad·(θ − prev) and the significant-change marks of {@link Backend.pathIntegralAdvance}. */
+/** ω −= prevGrad·(θ − prev) and the significant-change marks of {@link FusedKernels.pathIntegralAdvance}. */
 function integratePath(
   theta: Float32Array, prev: Float32Array, prevGrad: Float32Array, omega: Float32Array, lastChange: Float32Array,
   h: PathIntegralHyper,

@@ -27,12 +27,16 @@ test('a ratio is allowed against an optimised BLAS only, and a refusal says how 
 });
 
 test('the peer is compared at each thread count with its fastest run at exactly that count', () => {
-  const run = (threads: number, samplesPerSecond: number, openblasCoretype: string): TorchRun =>
-    ({ threads, samplesPerSecond, openblasCoretype, waitPolicy: 'passive', blas: openblasCoretype });
-  const best = bestByThreads([run(1, 10, 'default'), run(2, 30, 'default'), run(1, 12, 'Haswell'), run(2, 25, 'Haswell')]);
+  const run = (threads: number, samplesPerSecond: number, samplesPerCpuSecond: number, openblasCoretype: string): TorchRun =>
+    ({ threads, samplesPerSecond, samplesPerCpuSecond, openblasCoretype, waitPolicy: 'passive', blas: openblasCoretype });
+  const runs = [run(1, 10, 11, 'default'), run(2, 30, 16, 'default'), run(1, 12, 10, 'Haswell'), run(2, 25, 17, 'Haswell')];
+  const best = bestByThreads(runs);
   assert.equal(best.get(1)?.openblasCoretype, 'Haswell');
   assert.equal(best.get(2)?.openblasCoretype, 'default');
   assert.equal(best.get(4), undefined);
+  const cheapest = bestByThreads(runs, 'samplesPerCpuSecond');
+  assert.equal(cheapest.get(1)?.openblasCoretype, 'default');
+  assert.equal(cheapest.get(2)?.openblasCoretype, 'Haswell');
   assert.equal(bestByThreads([]).size, 0);
 });
 

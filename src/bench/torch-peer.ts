@@ -33,13 +33,19 @@ export type TorchBlas = z.infer<typeof blasSchema>;
 const outputSchema = z.object({
   torch: z.string(),
   blas: blasSchema,
-  results: z.array(z.object({ threads: z.number().int().positive(), samplesPerSecond: z.number().nonnegative() })),
+  results: z.array(z.object({
+    threads: z.number().int().positive(),
+    samplesPerSecond: z.number().nonnegative(),
+    samplesPerCpuSecond: z.number().nonnegative(),
+  })),
 });
 
 /** One measured PyTorch setting: threads, wait policy, the OpenBLAS kernel set asked for, the BLAS that ran. */
 export interface TorchRun {
   threads: number;
   samplesPerSecond: number;
+  /** Samples per second of CPU time (all threads): the cost of a step, much less sensitive to other load. */
+  samplesPerCpuSecond: number;
   /** How its idle OpenMP threads waited (describeWaitPolicy's words). */
   waitPolicy: string;
   /** OPENBLAS_CORETYPE given to the process, or `default` (OpenBLAS's own choice). */
@@ -85,12 +91,15 @@ export function openblasCoretypes(cpuinfo: string): (string | null)[] {
   return out;
 }
 
-/** For each thread count, the fastest PyTorch run (over kernel sets) at exactly that many threads. */
-export function bestByThreads(runs: readonly TorchRun[]): Map<number, TorchRun> {
+/**
+ * For each thread count, the fastest PyTorch run (over kernel sets and wait policies) at exactly that many
+ * threads, by wall-clock samples/s or, with `by`, by samples per CPU-second.
+ */
+export function bestByThreads(runs: readonly TorchRun[], by: 'samplesPerSecond' | 'samplesPerCpuSecond' = 'samplesPerSecond'): Map<number, TorchRun> {
   const best = new Map<number, TorchRun>();
   for (const r of runs) {
     const b = best.get(r.threads);
-    if (b === undefined || r.samplesPerSecond > b.samplesPerSecond) best.set(r.threads, r);
+    if (b === undefined || r[by] > b[by]) best.set(r.threads, r);
   }
   return best;
 }

@@ -1,10 +1,11 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { writeAtomic } from '../cli/files.js';
 import { parseWaitPolicy, waitPolicyEnv, waitPolicyName, type WaitPolicy } from '../kernels/wait-policy.js';
+import { gitState } from './git-state.js';
 
 /**
  * `npm run concurrency -- [--full] [--json FILE]`: does an `engram run` hold up when another one shares the
@@ -53,17 +54,6 @@ function timedRun(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
       }
     });
   });
-}
-
-function gitState(): { commit: string | null; dirty: boolean | null } {
-  const repo = join(dirname(fileURLToPath(import.meta.url)), '../..');
-  try {
-    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim();
-    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: repo, encoding: 'utf8' });
-    return { commit, dirty: status.trim() !== '' };
-  } catch {
-    return { commit: null, dirty: null };
-  }
 }
 
 const round2 = (x: number): number => Math.round(x * 100) / 100;

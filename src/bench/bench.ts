@@ -1,18 +1,19 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cpus, loadavg } from 'node:os';
 import { Command } from 'commander';
+import { writeAtomic } from '../cli/files.js';
 import { backward, crossEntropy, Rng, Tensor, zeroGrad } from '../core/index.js';
-import { loadNativeBackend, nativeHasOpenblas, nativeLoadError, setBackend, type Backend } from '../kernels/index.js';
+import { getBackend, loadNativeBackend, nativeHasOpenblas, nativeLoadError, ompWaitChosen, setBackend, type Backend } from '../kernels/index.js';
+import { describeWaitPolicy, RUN_WAIT_POLICY, waitPolicyVars } from '../kernels/wait-policy.js';
 import { Mlp } from '../nn/index.js';
 import { adam, applyUpdates } from '../optim/index.js';
+import { gitState } from './git-state.js';
 import { synapseGradients, synapseRunner, synapseStepMs } from './synapse-step.js';
+import { bestByThreads, measureTorch, peerVerdict, type PeerSetting, type TorchRun } from './torch-peer.js';
 
 /**
  * `npm run bench -- --json FILE`: GEMM GFLOP/s of both native GEMMs on 1 and 2 threads, and samples/s of a
- * full MLP train step (784-400-400-10, batch 128, Adam) for Engram and, in the same run, PyTorch on the CPU,
+ * full MLP train step (784-400-400-10, batch 128, Adam) for Engram and, in the same run, PyTorch on the CPU at
+ * the same thread counts and OpenMP wait policy, with the BLAS PyTorch runs on (no ratio against a reference BLAS),
  * ms per update of Engram's synapse optimiser (SI importance, Adam, viscosity) on ~1.08 M parameters, and ms
  * per applied step of the same optimiser composed (update + applyUpdates) and fused (synapseAdam's step).
  * Each figure is the best of several short windows, since these machines are shared and noisy.
@@ -48,8 +49,13 @@ function gemmGflops(b: Backend, [m, k, n]: [number, number, number], seconds: nu
   }, (g) => g);
 }
 
-/** Samples/s of Engram's full train step: forward, cross-entropy, backward, Adam. */
-function mlpStepSamplesPerSecond(b: Backend, threads: number, seconds: number, batch = 128): number {
+interface StepSpeed { samplesPerSecond: number; samplesPerCpuSecond: number }
+
+/**
+ * Samples/s of Engram's full train step (forward, cross-entropy, backward, Adam), wall clock and per second of
+ * the process's CPU time, each the best of three windows.
+ */
+function mlpStepSpeed(b: Backend, threads: number, seconds: number, batch = 128): StepSpeed {
   setBackend(b);
   b.setThreads(threads);
   const rng = new Rng(1);
@@ -67,15 +73,22 @@ function mlpStepSamplesPerSecond(b: Backend, threads: number, seconds: number, b
     applyUpdates(params.map((p) => p.data), u);
   };
   for (let i = 0; i < 50; i++) step();
-  return bestOf(3, () => {
+  const best: StepSpeed = { samplesPerSecond: 0, samplesPerCpuSecond: 0 };
+  for (let w = 0; w < 3; w++) {
     let n = 0;
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     while (performance.now() - t0 < (seconds * 1000) / 3) {
       step();
       n++;
     }
-    return (n * batch) / ((performance.now() - t0) / 1000);
-  }, (s) => s);
+    const wall = (performance.now() - t0) / 1000;
+    const c = process.cpuUsage(c0);
+    const cpu = (c.user + c.system) / 1e6;
+    best.samplesPerSecond = Math.max(best.samplesPerSecond, (n * batch) / wall);
+    best.samplesPerCpuSecond = Math.max(best.samplesPerCpuSecond, (n * batch) / Math.max(cpu, 1e-9));
+  }
+  return best;
 }
 
 /**
@@ -100,56 +113,6 @@ function synapseUpdateMs(b: Backend, threads: number, seconds: number): number {
   }, (ms) => ms);
 }
 
-const PY = '/usr/bin/python3';
-
-/** Make sure Debian's PyTorch is importable, installing python3-torch if it is not (needs root). */
-function ensureTorch(): boolean {
-  const probe = spawnSync(PY, ['-c', 'import torch'], { stdio: 'ignore' });
-  if (probe.status === 0) return true;
-  console.error('bench: PyTorch missing; installing Debian python3-torch (apt-get) …');
-  const r = spawnSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch'], { stdio: 'inherit' });
-  return r.status === 0 && spawnSync(PY, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
-}
-
-interface TorchRun { threads: number; samplesPerSecond: number; openblasCoretype: string }
-interface TorchResult { torch: string; results: TorchRun[] }
-
-/**
- * OpenBLAS kernel sets to offer PyTorch besides its own choice: Debian's OpenBLAS 0.3.21 does not recognise
- * recent CPUs and falls back to SSE3 kernels, which would make the peer look 2-3x slower than it can be.
- */
-function torchCoretypes(): (string | null)[] {
-  const flags = (() => {
-    try {
-      return readFileSync('/proc/cpuinfo', 'utf8');
-    } catch {
-      return '';
-    }
-  })();
-  const out: (string | null)[] = [null];
-  if (/\bavx512f\b/.test(flags)) out.push('SkylakeX');
-  if (/\bavx2\b/.test(flags)) out.push('Haswell');
-  return out;
-}
-
-/** PyTorch's samples/s for each thread count and OpenBLAS kernel set (the best of them is the peer). */
-function torchStep(seconds: number): TorchResult | null {
-  if (!ensureTorch()) return null;
-  const script = join(dirname(fileURLToPath(import.meta.url)), '../../scripts/torch_mlp_step.py');
-  let version = '';
-  const results: TorchRun[] = [];
-  for (const coretype of torchCoretypes()) {
-    const env = { ...process.env };
-    if (coretype === null) delete env['OPENBLAS_CORETYPE'];
-    else env['OPENBLAS_CORETYPE'] = coretype;
-    const out = execFileSync(PY, [script, '--seconds', String(seconds), '--threads', '1,2'], { encoding: 'utf8', env });
-    const r = JSON.parse(out.trim().split('\n').pop()!) as { torch: string; results: { threads: number; samplesPerSecond: number }[] };
-    version = r.torch;
-    for (const x of r.results) results.push({ ...x, openblasCoretype: coretype ?? 'default' });
-  }
-  return { torch: version, results };
-}
-
 function main(): void {
   const program = new Command()
     .name('bench')
@@ -157,8 +120,26 @@ function main(): void {
     .option('--json <file>', 'also write the results as JSON')
     .option('--seconds <s>', 'measuring time per figure', (v) => Number(v), 2)
     .option('--no-torch', 'skip the PyTorch peer')
+    .option('--step-only', 'only the MLP train step (Engram and PyTorch), no GEMM or synapse-optimiser figures')
     .parse();
-  const opts = program.opts<{ json?: string; seconds: number; torch: boolean }>();
+  const opts = program.opts<{ json?: string; seconds: number; torch: boolean; stepOnly?: boolean }>();
+  if (!(opts.seconds > 0)) {
+    console.error('bench: --seconds must be a positive number');
+    process.exit(2);
+  }
+
+  // Engram idles its OpenMP threads as `engram run` does, unless the environment says otherwise (set before
+  // the addon, and libgomp with it, loads). The peer gets the same policy and, unless the user chose one, also
+  // libgomp's own default (spin a while, then sleep); its faster one counts.
+  const userChose = ompWaitChosen(process.env);
+  const peerSettings: PeerSetting[] = [{ waitPolicy: describeWaitPolicy(process.env), env: { ...process.env } }];
+  if (!userChose) {
+    Object.assign(process.env, waitPolicyVars(RUN_WAIT_POLICY));
+    peerSettings.unshift({ waitPolicy: describeWaitPolicy(process.env), env: { ...process.env } });
+  }
+  const waitPolicy = describeWaitPolicy(process.env);
+  const loadBefore = loadavg();
+  console.log(`load average ${loadBefore.map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} cores; idle OpenMP threads: ${waitPolicy}`);
 
   const variants: Backend[] = [];
   if (nativeHasOpenblas()) {
@@ -171,66 +152,113 @@ function main(): void {
     console.error(`bench: the native addon is unavailable (${nativeLoadError() ?? 'unknown'}); nothing to measure`);
     process.exit(1);
   }
+  // The step runs on the backend `engram run` uses (ENGRAM_BACKEND / ENGRAM_GEMM, default the builtin GEMM).
+  const stepBackend = getBackend();
 
   const gemm: GemmRow[] = [];
-  console.log('GEMM  [M,K,N]           threads  blas       GFLOP/s');
-  for (const shape of SHAPES) {
-    for (const threads of [1, 2]) {
-      for (const b of variants) {
-        b.setThreads(threads);
-        const gflops = gemmGflops(b, shape, opts.seconds);
-        gemm.push({ shape, threads, blas: b.blas, gflops });
-        console.log(`      ${JSON.stringify(shape).padEnd(18)} ${String(threads).padStart(7)}  ${b.blas.padEnd(9)} ${gflops.toFixed(1).padStart(8)}`);
+  if (opts.stepOnly !== true) {
+    console.log('GEMM  [M,K,N]           threads  blas       GFLOP/s');
+    for (const shape of SHAPES) {
+      for (const threads of [1, 2]) {
+        for (const b of variants) {
+          b.setThreads(threads);
+          const gflops = gemmGflops(b, shape, opts.seconds);
+          gemm.push({ shape, threads, blas: b.blas, gflops });
+          console.log(`      ${JSON.stringify(shape).padEnd(18)} ${String(threads).padStart(7)}  ${b.blas.padEnd(9)} ${gflops.toFixed(1).padStart(8)}`);
+        }
       }
     }
   }
 
-  // The step uses the default GEMM (OpenBLAS where present); best of thread settings, like the peer.
-  const stepBackend = variants[0]!;
-  const engramRuns = [1, 2].map((t) => ({ threads: t, samplesPerSecond: mlpStepSamplesPerSecond(stepBackend, t, opts.seconds) }));
-  const torch = opts.torch ? torchStep(opts.seconds) : null;
+  const threadCounts = [1, 2];
+  const engramRuns = threadCounts.map((t) => ({ threads: t, ...mlpStepSpeed(stepBackend, t, opts.seconds) }));
+  const torch = opts.torch ? measureTorch(opts.seconds, threadCounts, peerSettings) : null;
   // Measure Engram again after the peer, so neither side profits from a quiet moment alone.
-  for (const r of engramRuns) r.samplesPerSecond = Math.max(r.samplesPerSecond, mlpStepSamplesPerSecond(stepBackend, r.threads, opts.seconds));
-  const engramBest = Math.max(...engramRuns.map((r) => r.samplesPerSecond));
-  const torchBest = torch === null ? null : Math.max(...torch.results.map((r) => r.samplesPerSecond));
-  console.log('\nMLP 784-400-400-10 train step, batch 128, Adam (samples/s)');
-  for (const r of engramRuns) console.log(`  engram (${stepBackend.blas}) ${r.threads} thread(s): ${Math.round(r.samplesPerSecond)}`);
-  if (torch !== null) {
-    for (const r of torch.results) {
-      console.log(`  torch ${torch.torch} ${r.threads} thread(s), OpenBLAS kernels ${r.openblasCoretype}: ${Math.round(r.samplesPerSecond)}`);
-    }
+  for (const r of engramRuns) {
+    const again = mlpStepSpeed(stepBackend, r.threads, opts.seconds);
+    r.samplesPerSecond = Math.max(r.samplesPerSecond, again.samplesPerSecond);
+    r.samplesPerCpuSecond = Math.max(r.samplesPerCpuSecond, again.samplesPerCpuSecond);
   }
-  const ratio = torchBest === null ? null : engramBest / torchBest;
-  console.log(`  best engram / best torch: ${ratio === null ? 'n/a (no torch)' : ratio.toFixed(2) + '×'}`);
+  const verdict = torch === null ? null : peerVerdict(torch.blas);
+  const torchBest = bestByThreads(torch?.runs ?? []);
+  const torchCheapest = bestByThreads(torch?.runs ?? [], 'samplesPerCpuSecond');
+  const rows = engramRuns.map((e) => {
+    const t = torchBest.get(e.threads);
+    const tc = torchCheapest.get(e.threads);
+    return {
+      threads: e.threads,
+      engram: e.samplesPerSecond,
+      torch: t?.samplesPerSecond ?? null,
+      torchBlas: t?.blas ?? null,
+      torchWait: t?.waitPolicy ?? null,
+      ratio: t !== undefined && verdict?.ok === true ? e.samplesPerSecond / t.samplesPerSecond : null,
+      engramPerCpuSecond: e.samplesPerCpuSecond,
+      torchPerCpuSecond: tc?.samplesPerCpuSecond ?? null,
+      cpuRatio: tc !== undefined && verdict?.ok === true ? e.samplesPerCpuSecond / tc.samplesPerCpuSecond : null,
+    };
+  });
+  const engramBest = Math.max(...engramRuns.map((r) => r.samplesPerSecond));
+  const torchFastest = [...torchBest.values()].reduce<TorchRun | null>((a, b) => (a === null || b.samplesPerSecond > a.samplesPerSecond ? b : a), null);
+  const torchBestAll = torchFastest?.samplesPerSecond ?? null;
+  const ratio = torchBestAll !== null && verdict?.ok === true ? engramBest / torchBestAll : null;
 
-  const synapseUpdate = [1, 2].map((t) => ({ threads: t, ms: synapseUpdateMs(stepBackend, t, opts.seconds) }));
-  console.log('\nSynapse optimiser update (SI importance, Adam, viscosity), 1.08 M parameters (ms)');
-  for (const r of synapseUpdate) console.log(`  ${r.threads} thread(s): ${r.ms.toFixed(2)}`);
-  const synapseStep = [1, 2].map((t) => synapseStepMs(stepBackend, t, opts.seconds));
-  console.log('\nSynapse optimiser step applied to the parameters, composed vs fused, 1.08 M parameters (ms)');
-  for (const r of synapseStep) {
-    console.log(`  ${r.threads} thread(s): ${r.composedMs.toFixed(2)} composed, ${r.fusedMs.toFixed(2)} fused`);
+  console.log('\nMLP 784-400-400-10 train step, batch 128, Adam (samples/s); each row: both at that many threads');
+  if (torch !== null) console.log(`  torch ${torch.version} runs on ${torch.blas.name} (sgemm_ from ${torch.blas.sgemmFrom ?? 'torch itself'})`);
+  for (const r of torch?.runs ?? []) {
+    console.log(`  torch ${r.threads} thread(s), OpenMP wait ${r.waitPolicy}, OPENBLAS_CORETYPE ${r.openblasCoretype}: ` +
+      `${Math.round(r.samplesPerSecond)} (${Math.round(r.samplesPerCpuSecond)} per CPU-second)`);
+  }
+  for (const r of rows) {
+    const against = r.torch === null ? '' : `, torch ${Math.round(r.torch)} (${r.torchBlas ?? '?'}, wait ${r.torchWait ?? '?'})`;
+    const x = r.ratio === null ? '' : `: ${r.ratio.toFixed(2)}×`;
+    console.log(`  ${r.threads} thread(s): engram (${stepBackend.blas} GEMM, wait ${waitPolicy}) ${Math.round(r.engram)}${against}${x}`);
+  }
+  // Per CPU-second, a step's cost hardly depends on what else runs: on a shared machine the 1-thread figure
+  // is the steadier comparison (at 2 threads it does not show how well each side uses the second core).
+  for (const r of rows) {
+    if (r.cpuRatio === null || r.torchPerCpuSecond === null) continue;
+    console.log(`  ${r.threads} thread(s), per CPU-second: engram ${Math.round(r.engramPerCpuSecond)}, torch ${Math.round(r.torchPerCpuSecond)}: ${r.cpuRatio.toFixed(2)}×`);
+  }
+  if (torch === null) console.log('  no ratio: no torch');
+  else if (verdict !== null && !verdict.ok) console.log(`  ${verdict.reason}`);
+  else if (ratio !== null && torchFastest !== null) {
+    console.log(`  best engram / best torch: ${ratio.toFixed(2)}× (torch on ${torchFastest.blas}, ${torchFastest.threads} thread(s), wait ${torchFastest.waitPolicy})`);
+  }
+
+  const synapseUpdate = opts.stepOnly === true ? [] : threadCounts.map((t) => ({ threads: t, ms: synapseUpdateMs(stepBackend, t, opts.seconds) }));
+  const synapseStep = opts.stepOnly === true ? [] : threadCounts.map((t) => synapseStepMs(stepBackend, t, opts.seconds));
+  if (opts.stepOnly !== true) {
+    console.log('\nSynapse optimiser update (SI importance, Adam, viscosity), 1.08 M parameters (ms)');
+    for (const r of synapseUpdate) console.log(`  ${r.threads} thread(s): ${r.ms.toFixed(2)}`);
+    console.log('\nSynapse optimiser step applied to the parameters, composed vs fused, 1.08 M parameters (ms)');
+    for (const r of synapseStep) {
+      console.log(`  ${r.threads} thread(s): ${r.composedMs.toFixed(2)} composed, ${r.fusedMs.toFixed(2)} fused`);
+    }
   }
 
   const result = {
-    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version },
+    provenance: gitState(),
+    machine: {
+      cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version,
+      loadBefore, loadAfter: loadavg(), waitPolicy,
+    },
     gemm,
     mlpStep: {
       engram: engramBest,
-      torch: torchBest,
+      torch: torchBestAll,
       ratio,
-      engramByThreads: engramRuns,
-      torchByThreads: torch?.results ?? null,
-      torchVersion: torch?.torch ?? null,
-      blas: stepBackend.blas,
+      ratioRefused: verdict !== null && !verdict.ok ? verdict.reason : null,
+      byThreads: rows,
+      engramBackend: stepBackend.blas,
+      torchVersion: torch?.version ?? null,
+      torchBlas: torch?.blas ?? null,
+      torchRuns: torch?.runs ?? null,
     },
     synapseUpdate,
     synapseStep,
   };
   if (opts.json !== undefined) {
-    const tmp = join(dirname(opts.json), `.${basename(opts.json)}.${process.pid}.tmp`);
-    writeFileSync(tmp, JSON.stringify(result, null, 1) + '\n');
-    renameSync(tmp, opts.json);
+    writeAtomic(opts.json, JSON.stringify(result, null, 1) + '\n');
     console.log(`written to ${opts.json}`);
   }
 }

@@ -389,8 +389,8 @@ async function execute(p: Prepared): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  // A run alone spins its idle OpenMP threads (see cli/main.ts); runs side by side must not, or each one's
-  // spinning threads take the cores the others' main threads need.
+  // Runs side by side must not spin their idle OpenMP threads, or each one's spinning threads take the cores
+  // the others' main threads need: passive even if `engram run`'s own default (cli/main.ts) ever changes.
   const env = jobs > 1 ? sharedCoresEnv(process.env) : process.env;
   try {
     await runPool(todo, jobs, async (run) => {

@@ -83,3 +83,18 @@ test('a tiny run writes the result JSON with every documented field, and save/lo
   const b = JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8')) as { accuracyMatrix: number[][] };
   assert.deepEqual(b.accuracyMatrix, a.accuracyMatrix);
 });
+
+test('a run idles its OpenMP threads passively unless the environment chose a policy', () => {
+  const banner = (env: NodeJS.ProcessEnv): string => {
+    const r = spawnSync(process.execPath, [cli, 'run', ...tiny, '--contexts', '2', '--protocol', 'permuted-mnist', '--no-progress'],
+      { encoding: 'utf8', env });
+    assert.equal(r.status, 0, r.stderr);
+    return /idle OpenMP threads: (.*)/.exec(r.stderr)?.[1] ?? '';
+  };
+  const base: NodeJS.ProcessEnv = { ...process.env };
+  delete base['OMP_WAIT_POLICY'];
+  delete base['GOMP_SPINCOUNT'];
+  assert.equal(banner(base), 'passive');
+  assert.equal(banner({ ...base, OMP_WAIT_POLICY: 'active' }), 'active');
+  assert.equal(banner({ ...base, GOMP_SPINCOUNT: '2000' }), 'spin:2000');
+});

@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { SingleBar } from 'cli-progress';
 import { ZodError } from 'zod';
 import { describeBackend, getBackend, nativeLoaded, ompWaitChosen } from '../kernels/index.js';
+import { describeWaitPolicy, RUN_WAIT_POLICY, waitPolicyVars } from '../kernels/wait-policy.js';
 import { listMethods } from '../learners/index.js';
 import { protocolNames, resolveConfig, runExperiment, scenarioNames, streamNames, type RunConfig } from '../harness/index.js';
 import { registerCompare } from './compare.js';
@@ -63,14 +64,12 @@ interface RunOptions {
 }
 
 function runCommand(opts: RunOptions): void {
-  // A run owns the machine: OpenMP's idle worker threads spin between parallel regions instead of sleeping
-  // (a sleep is GEMM after GEMM with a little JavaScript between; waking a sleeping worker each time cost ≈7 %
-  // of a full Engram run). The library's default is passive (tests, several processes); `compare` passes
-  // passive to runs it starts side by side; OMP_WAIT_POLICY or GOMP_SPINCOUNT set by the user wins. Set before
-  // the native addon (and with it libgomp, which reads the variable once) is loaded.
-  if (!ompWaitChosen(process.env) && !nativeLoaded()) {
-    process.env['OMP_WAIT_POLICY'] = 'active';
-  }
+  // Idle OpenMP workers sleep at once (RUN_WAIT_POLICY, passive) instead of spinning: a spinning worker takes
+  // the core another process's main thread needs, and two runs side by side (or one beside any busy process)
+  // slowed each other up to 7× with OMP_WAIT_POLICY=active (`npm run concurrency` measures it). OMP_WAIT_POLICY
+  // or GOMP_SPINCOUNT set by the user wins. Set before the native addon (and with it libgomp, which reads the
+  // variables once) loads.
+  if (!ompWaitChosen(process.env) && !nativeLoaded()) Object.assign(process.env, waitPolicyVars(RUN_WAIT_POLICY));
   const methodNames = listMethods().map((m) => m.name);
   if (opts.method !== undefined && !methodNames.includes(opts.method)) {
     throw new UsageError(`unknown method "${opts.method}"; available: ${methodNames.join(', ')}`);
@@ -104,8 +103,7 @@ function runCommand(opts: RunOptions): void {
   if (opts.checkpointEvery !== undefined && opts.checkpointEvery < 1) throw new UsageError('--checkpoint-every must be positive');
   // The run sets the thread count itself; set it here too so that the banner says what will be used.
   if (cfg.threads !== null) getBackend().setThreads(cfg.threads);
-  const wait = process.env['OMP_WAIT_POLICY'] ?? (process.env['GOMP_SPINCOUNT'] !== undefined ? `spin ${process.env['GOMP_SPINCOUNT']}` : 'default');
-  process.stderr.write(`engram: backend ${describeBackend(getBackend())}, idle OpenMP threads: ${wait}\n`);
+  process.stderr.write(`engram: backend ${describeBackend(getBackend())}, idle OpenMP threads: ${describeWaitPolicy(process.env)}\n`);
   const bar = new SingleBar({
     format: '{bar} {percentage}% | iter {value}/{total} | loss {loss} | eta {eta}s',
     noTTYOutput: opts.progress,
@@ -183,9 +181,9 @@ export function buildProgram(): Command {
     .option('--checkpoint-every <n>', 'iterations between run checkpoints (default 1000)', int('--checkpoint-every'))
     .option('--resume', 'continue from --checkpoint FILE if it exists (same configuration; results as if never stopped)')
     .option('--no-progress', 'no progress output when stderr is not a terminal')
-    .addHelpText('after', `\nMethods:\n${methods}\n\nA run assumes it has the cores to itself: idle OpenMP threads spin between kernels\n` +
-      `(OMP_WAIT_POLICY=active). Beside another busy process, pass --threads 1 or set OMP_WAIT_POLICY=passive\n` +
-      `(engram compare does so for runs it starts side by side).\n\nExample:\n  engram run --protocol split-mnist --scenario class --method naive --seed 1 --out naive.json`)
+    .addHelpText('after', `\nMethods:\n${methods}\n\nIdle OpenMP threads sleep between kernels (${describeWaitPolicy(waitPolicyVars(RUN_WAIT_POLICY))}), so runs side by side share the\n` +
+      `cores instead of slowing each other. OMP_WAIT_POLICY or GOMP_SPINCOUNT in the environment wins; spinning\n` +
+      `(OMP_WAIT_POLICY=active) only pays on an otherwise idle machine (docs/USAGE.md, Shared machines).\n\nExample:\n  engram run --protocol split-mnist --scenario class --method naive --seed 1 --out naive.json`)
     .action((opts: RunOptions) => runCommand(opts));
   registerCompare(program);
   registerPlotCurves(program);

@@ -2,6 +2,7 @@ import { backward, BufferArena, crossEntropy, maskLogits, noGrad, Rng, Tensor, w
 import { Mlp } from '../nn/index.js';
 import { adam, optimizerStep, sgd, type GradientTransformation, type State } from '../optim/index.js';
 import type { Batch } from '../protocols/types.js';
+import type { ReportedOptions } from './method-options.js';
 import { namedParams, restoreNamedParams, type Learner, type LearnerSetup, type LearnerState, type LearnerTraits } from './learner.js';
 
 /**
@@ -108,6 +109,11 @@ export class ClassifierLearner implements Learner {
       this.maskRows.set(context, row);
     }
     return row;
+  }
+
+  /** Plain fine-tuning has no options of its own; methods built on this class list theirs. */
+  resolvedOptions(): ReportedOptions {
+    return {};
   }
 
   storedRawSamples(): number {

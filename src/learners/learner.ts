@@ -2,6 +2,7 @@ import type { Tensor } from '../core/index.js';
 import type { State } from '../optim/index.js';
 import type { Batch, ProtocolName, Scenario, StreamKind } from '../protocols/types.js';
 import type { Activation } from '../kernels/backend.js';
+import type { ReportedOptions } from './method-options.js';
 
 /**
  * The learner lifecycle (Avalanche's vocabulary, a small explicit loop instead of a callback bus):
@@ -20,6 +21,8 @@ export interface Learner {
   finish?(): void;
   /** Method-specific series for the result (e.g. surprise over time), as rows of numbers. */
   series?(): Record<string, number[][]>;
+  /** Every option the method runs with, defaults included: what a result records as `config.methodOptions`. */
+  resolvedOptions(): ReportedOptions;
   /** Raw training samples the learner holds right now. */
   storedRawSamples(): number;
   parameterCount(): number;

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { add, crossEntropy, noGrad, scale, Tensor } from '../../core/index.js';
 import { Mlp } from '../../nn/index.js';
 import type { State } from '../../optim/index.js';
@@ -6,12 +7,37 @@ import { ClassifierLearner } from '../classifier.js';
 import type { LearnerSetup } from '../learner.js';
 import { headsFromState, headsToState, KnownOutputs, type ReplayHead } from '../heads/index.js';
 import { replayLoss } from './replay-loss.js';
+import { parseMethodOptions, positive, positiveInt, refuseOutsideTaskFree, type OptionContext, type ReportedOptions } from '../method-options.js';
+import { TASK_FREE_UPDATE_EVERY } from '../task-free.js';
 
-export interface LwfOptions {
-  /** Distillation temperature (van de Ven et al.: 2). */
-  temperature?: number;
-  /** Task-free streams: iterations between teacher snapshots (default: iterations per context). */
+/**
+ * LwF's `--set` options: `temperature`, of the distillation (van de Ven et al.: 2); `snapshotEvery`, task-free
+ * streams only: iterations between teacher snapshots (default {@link TASK_FREE_UPDATE_EVERY}).
+ */
+export const lwfOptionsSchema = z.object({
+  temperature: positive().default(2),
+  snapshotEvery: positiveInt().default(TASK_FREE_UPDATE_EVERY),
+}).strict();
+
+export type LwfOptions = z.input<typeof lwfOptionsSchema>;
+
+/** LwF's options with every default decided (`snapshotEvery` in task-free streams only). */
+export type LwfResolvedOptions = {
+  temperature: number;
   snapshotEvery?: number;
+};
+
+/**
+ * LwF's options validated, with every default decided for `ctx`.
+ *
+ * @example
+ * resolveLwfOptions({}, { protocol: 'split-mnist', scenario: 'class', stream: 'task-free', hidden: [400, 400] });
+ * // { temperature: 2, snapshotEvery: 2000 }
+ */
+export function resolveLwfOptions(given: Readonly<Record<string, unknown>>, ctx: OptionContext): LwfResolvedOptions {
+  const o = parseMethodOptions('lwf', lwfOptionsSchema, given);
+  refuseOutsideTaskFree('lwf', given, ctx, 'snapshotEvery');
+  return { temperature: o.temperature, ...(ctx.stream === 'task-free' ? { snapshotEvery: o.snapshotEvery } : {}) };
 }
 
 /**
@@ -31,13 +57,16 @@ export class LwfLearner extends ClassifierLearner {
   private readonly known: KnownOutputs;
   private snapshots = 0;
   private steps = 0;
+  private readonly options: LwfResolvedOptions;
   private readonly temperature: number;
-  private readonly snapshotEvery: number;
+  /** Task-free streams: iterations between teacher snapshots (null: at boundaries). */
+  private readonly snapshotEvery: number | null;
 
   constructor(setup: LearnerSetup, opts: LwfOptions = {}) {
     super('lwf', { storesRawSamples: false, cumulativeStream: false }, setup);
-    this.temperature = opts.temperature ?? 2;
-    this.snapshotEvery = opts.snapshotEvery ?? setup.itersPerContext;
+    this.options = resolveLwfOptions(opts, setup);
+    this.temperature = this.options.temperature;
+    this.snapshotEvery = this.options.snapshotEvery ?? null;
     this.known = new KnownOutputs(setup.scenario, setup.numOutputs, setup.activeOutputs);
   }
 
@@ -56,7 +85,11 @@ export class LwfLearner extends ClassifierLearner {
 
   protected override afterStep(): void {
     this.steps++;
-    if (this.setup.stream === 'task-free' && this.steps % this.snapshotEvery === 0) this.snapshot();
+    if (this.snapshotEvery !== null && this.steps % this.snapshotEvery === 0) this.snapshot();
+  }
+
+  override resolvedOptions(): ReportedOptions {
+    return { ...this.options };
   }
 
   onBoundary(): void {

@@ -384,6 +384,11 @@ export class EngramLearner implements Learner {
     return argmaxRows(logits.data, n, K);
   }
 
+  /** A copy of the options this learner runs with, defaults included (the result's `config.methodOptions`). */
+  resolvedOptions(): EngramOptions {
+    return { ...this.options };
+  }
+
   storedRawSamples(): number {
     return this.memory.size + this.held.reduce((s, b) => s + b.size, 0);
   }

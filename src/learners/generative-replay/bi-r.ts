@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import {
   add, backward, BufferArena, concatRows, crossEntropy, maskLogits, noGrad, Rng, scale, sliceRows, Tensor, withArena,
   zeroGrad,
@@ -9,16 +10,48 @@ import { argmaxRows } from '../classifier.js';
 import { namedParams, restoreNamedParams, type Learner, type LearnerSetup, type LearnerState, type LearnerTraits } from '../learner.js';
 import { contextMask, headsFromState, headsToState, KnownOutputs, softTargets, type ReplayHead } from '../heads/index.js';
 import { replayLoss } from '../distillation/replay-loss.js';
+import { parseMethodOptions, positive, positiveInt, refuseOutsideTaskFree, type OptionContext, type ReportedOptions } from '../method-options.js';
+import { TASK_FREE_UPDATE_EVERY } from '../task-free.js';
 
-export interface BiROptions {
-  /** Distillation temperature (options.py `--temp`, default 2.). */
-  temperature?: number;
-  /** Latent size (options.py `--z-dim`, default 100). */
-  zDim?: number;
-  /** Proportion of decoder units each gate switches off (`dg_prop`; see {@link biRGateProportion}). */
-  gateProportion?: number;
-  /** Task-free streams: iterations between teacher snapshots (default: iterations per context). */
+/**
+ * BI-R's `--set` options: `temperature` of the distillation (options.py `--temp`, default 2.); `zDim`, the
+ * latent size (options.py `--z-dim`, default 100); `gateProportion`, the share of decoder units each gate
+ * switches off (`dg_prop`; default {@link biRGateProportion}); `snapshotEvery`, task-free streams only:
+ * iterations between teacher snapshots (default {@link TASK_FREE_UPDATE_EVERY}).
+ */
+export const biROptionsSchema = z.object({
+  temperature: positive().default(2),
+  zDim: positiveInt().default(100),
+  gateProportion: z.number({ error: 'must be a number' }).min(0, 'must be ≥ 0').lt(1, 'must be below 1').optional(),
+  snapshotEvery: positiveInt().default(TASK_FREE_UPDATE_EVERY),
+}).strict();
+
+export type BiROptions = z.input<typeof biROptionsSchema>;
+
+/** BI-R's options with every default decided (`snapshotEvery` in task-free streams only). */
+export type BiRResolvedOptions = {
+  temperature: number;
+  zDim: number;
+  gateProportion: number;
   snapshotEvery?: number;
+};
+
+/**
+ * BI-R's options validated, with every default decided for `ctx`.
+ *
+ * @example
+ * resolveBiROptions({}, { protocol: 'split-mnist', scenario: 'class', stream: 'boundaries', hidden: [400, 400] });
+ * // { temperature: 2, zDim: 100, gateProportion: 0.1 }
+ */
+export function resolveBiROptions(given: Readonly<Record<string, unknown>>, ctx: OptionContext): BiRResolvedOptions {
+  const o = parseMethodOptions('bi-r', biROptionsSchema, given);
+  refuseOutsideTaskFree('bi-r', given, ctx, 'snapshotEvery');
+  return {
+    temperature: o.temperature,
+    zDim: o.zDim,
+    gateProportion: o.gateProportion ?? biRGateProportion(ctx.protocol, ctx.scenario),
+    ...(ctx.stream === 'task-free' ? { snapshotEvery: o.snapshotEvery } : {}),
+  };
 }
 
 /**
@@ -50,8 +83,10 @@ export class BiRLearner implements Learner {
   private readonly known: KnownOutputs;
   private snapshots = 0;
   private steps = 0;
+  private readonly options: BiRResolvedOptions;
   private readonly temperature: number;
-  private readonly snapshotEvery: number;
+  /** Task-free streams: iterations between teacher snapshots (null: at boundaries). */
+  private readonly snapshotEvery: number | null;
   /** Gates select by context in domain-IL (the label says nothing about the context there), else by class. */
   private readonly gateByContext: boolean;
   /** Op buffers recycled from step to step (core/arena.ts). */
@@ -59,13 +94,14 @@ export class BiRLearner implements Learner {
 
   constructor(readonly setup: LearnerSetup, opts: BiROptions = {}) {
     this.rng = new Rng(setup.seed);
-    this.temperature = opts.temperature ?? 2;
-    this.snapshotEvery = opts.snapshotEvery ?? setup.itersPerContext;
-    const proportion = opts.gateProportion ?? biRGateProportion(setup.protocol, setup.scenario);
+    this.options = resolveBiROptions(opts, setup);
+    this.temperature = this.options.temperature;
+    this.snapshotEvery = this.options.snapshotEvery ?? null;
+    const proportion = this.options.gateProportion;
     this.gateByContext = setup.scenario === 'domain';
     const gateCount = this.gateByContext ? setup.numContexts : setup.numOutputs;
     this.model = new Vae({
-      inputSize: setup.inputSize, hidden: setup.hidden, zDim: opts.zDim ?? 100, classes: setup.numOutputs,
+      inputSize: setup.inputSize, hidden: setup.hidden, zDim: this.options.zDim, classes: setup.numOutputs,
       prior: 'mixture', modes: setup.numOutputs, gates: proportion > 0 ? { count: gateCount, proportion } : null,
     }, this.rng);
     this.opt = adam(setup.lr);
@@ -89,7 +125,7 @@ export class BiRLearner implements Learner {
     backward(loss);
     this.optState = optimizerStep(this.opt, this.optState, params)[1];
     this.steps++;
-    if (this.setup.stream === 'task-free' && this.steps % this.snapshotEvery === 0) this.snapshot();
+    if (this.snapshotEvery !== null && this.steps % this.snapshotEvery === 0) this.snapshot();
     return loss.item();
   }
 
@@ -206,6 +242,10 @@ export class BiRLearner implements Learner {
   private snapshot(): void {
     this.teacher = { model: this.model.clone(), heads: this.known.heads() };
     this.snapshots++;
+  }
+
+  resolvedOptions(): ReportedOptions {
+    return { ...this.options };
   }
 
   storedRawSamples(): number {

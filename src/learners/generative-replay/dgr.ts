@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { add, backward, crossEntropy, noGrad, scale, sliceRows, Tensor, zeroGrad } from '../../core/index.js';
 import { slicePass, Vae } from '../../generative/index.js';
 import { Mlp } from '../../nn/index.js';
@@ -7,16 +8,50 @@ import { ClassifierLearner } from '../classifier.js';
 import type { LearnerSetup } from '../learner.js';
 import { headsFromState, headsToState, KnownOutputs, type ReplayHead } from '../heads/index.js';
 import { replayLoss } from '../distillation/replay-loss.js';
+import { parseMethodOptions, positive, positiveInt, refuseOutsideTaskFree, type OptionContext, type ReportedOptions } from '../method-options.js';
+import { TASK_FREE_UPDATE_EVERY } from '../task-free.js';
 
-export interface DgrOptions {
+/**
+ * DGR's `--set` options: `zDim`, the generator's latent size (options.py `--z-dim`, default 100);
+ * `snapshotEvery`, task-free streams only: iterations between teacher snapshots (default
+ * {@link TASK_FREE_UPDATE_EVERY}). DGR + distillation adds `temperature` (options.py `--temp`, default 2.).
+ */
+export const dgrOptionsSchema = z.object({
+  zDim: positiveInt().default(100),
+  snapshotEvery: positiveInt().default(TASK_FREE_UPDATE_EVERY),
+}).strict();
+export const dgrDistillOptionsSchema = dgrOptionsSchema.extend({ temperature: positive().default(2) }).strict();
+
+/** What the constructor takes: the `--set` options, typed, and whether replay carries soft targets. */
+export type DgrOptions = z.input<typeof dgrDistillOptionsSchema> & {
   /** Soft targets of the previous model on replayed inputs (DGR + distillation) instead of its hard labels. */
   distill: boolean;
-  /** Distillation temperature (options.py `--temp`, default 2.). */
+};
+
+/** DGR's options with every default decided (`temperature` with distillation, `snapshotEvery` in task-free streams). */
+export type DgrResolvedOptions = {
+  zDim: number;
   temperature?: number;
-  /** Latent size (options.py `--z-dim`, default 100). */
-  zDim?: number;
-  /** Task-free streams: iterations between teacher snapshots (default: iterations per context). */
   snapshotEvery?: number;
+};
+
+/**
+ * DGR's (`distill`: DGR + distillation's) options validated, with every default decided for `ctx`.
+ *
+ * @example
+ * resolveDgrOptions({}, { protocol: 'split-mnist', scenario: 'class', stream: 'boundaries', hidden: [400, 400] }, true);
+ * // { zDim: 100, temperature: 2 }
+ */
+export function resolveDgrOptions(given: Readonly<Record<string, unknown>>, ctx: OptionContext, distill: boolean): DgrResolvedOptions {
+  const method = distill ? 'dgr-distill' : 'dgr';
+  if (!distill) parseMethodOptions(method, dgrOptionsSchema, given); // refuses temperature: hard labels have none
+  const o = parseMethodOptions(method, dgrDistillOptionsSchema, given);
+  refuseOutsideTaskFree(method, given, ctx, 'snapshotEvery');
+  return {
+    zDim: o.zDim,
+    ...(distill ? { temperature: o.temperature } : {}),
+    ...(ctx.stream === 'task-free' ? { snapshotEvery: o.snapshotEvery } : {}),
+  };
 }
 
 interface Teacher {
@@ -57,15 +92,22 @@ export class DgrLearner extends ClassifierLearner {
   private steps = 0;
   /** This step's current rows followed by its replayed ones (the generator trains on both), or null. */
   private stepInput: Float32Array | null = null;
+  private readonly distill: boolean;
+  private readonly options: DgrResolvedOptions;
   private readonly temperature: number;
-  private readonly snapshotEvery: number;
+  /** Task-free streams: iterations between teacher snapshots (null: at boundaries). */
+  private readonly snapshotEvery: number | null;
 
-  constructor(setup: LearnerSetup, private readonly opts: DgrOptions) {
-    super(opts.distill ? 'dgr-distill' : 'dgr', { storesRawSamples: false, cumulativeStream: false }, setup);
-    this.temperature = opts.temperature ?? 2;
-    this.snapshotEvery = opts.snapshotEvery ?? setup.itersPerContext;
+  constructor(setup: LearnerSetup, opts: DgrOptions) {
+    const { distill, ...given } = opts;
+    super(distill ? 'dgr-distill' : 'dgr', { storesRawSamples: false, cumulativeStream: false }, setup);
+    this.distill = distill;
+    this.options = resolveDgrOptions(given, setup, distill);
+    // Hard labels (plain DGR) have no temperature; replayLoss ignores it then.
+    this.temperature = this.options.temperature ?? 1;
+    this.snapshotEvery = this.options.snapshotEvery ?? null;
     this.generator = new Vae({
-      inputSize: setup.inputSize, hidden: setup.hidden, zDim: opts.zDim ?? 100, classes: 0,
+      inputSize: setup.inputSize, hidden: setup.hidden, zDim: this.options.zDim, classes: 0,
       prior: 'standard', modes: 0, gates: null,
     }, this.rng);
     this.genOpt = adam(setup.lr);
@@ -95,7 +137,7 @@ export class DgrLearner extends ClassifierLearner {
     const all = this.net.forward(Tensor.from(this.stepInput, [2 * n, d]));
     const current = crossEntropy(this.known.maskCurrent(sliceRows(all, 0, n), batch), batch.y);
     const replayed = replayLoss(sliceRows(all, n, 2 * n), teacherLogits.data, this.known.widen(teacher.heads),
-      this.opts.distill, this.temperature);
+      this.distill, this.temperature);
     const w = this.currentWeight;
     return add(scale(current, w), scale(replayed, 1 - w));
   }
@@ -103,7 +145,11 @@ export class DgrLearner extends ClassifierLearner {
   protected override afterStep(_params: Tensor[], _updates: readonly Float32Array[], batch: Batch): void {
     this.trainGenerator(batch);
     this.steps++;
-    if (this.setup.stream === 'task-free' && this.steps % this.snapshotEvery === 0) this.snapshot();
+    if (this.snapshotEvery !== null && this.steps % this.snapshotEvery === 0) this.snapshot();
+  }
+
+  override resolvedOptions(): ReportedOptions {
+    return { ...this.options };
   }
 
   /**

@@ -1,30 +1,57 @@
+import { z } from 'zod';
 import { add, backward, Rng, Tensor, zeroGrad } from '../../core/index.js';
 import { logLikelihood, type ObservationModel } from '../../generative/likelihood.js';
 import { Vae, type VaeConfig } from '../../generative/vae.js';
 import { adam, optimizerStep, isStateRecord, type GradientTransformation, type State } from '../../optim/index.js';
 import type { Batch, ProtocolName } from '../../protocols/types.js';
 import type { Learner, LearnerSetup, LearnerState, LearnerTraits } from '../learner.js';
+import { parseMethodOptions, positive, positiveInt, positiveIntList, type OptionContext, type ReportedOptions } from '../method-options.js';
 
-/** Options of {@link GenClassifierLearner}; unset ones take {@link genClassifierDefaults}. */
-export interface GenClassifierOptions {
-  /** Hidden layer sizes of each VAE's encoder (the decoder mirrors them). */
-  hidden?: number[];
-  zDim?: number;
-  /** Importance samples per class and input at prediction. */
-  samples?: number;
-  lr?: number;
-  observation?: ObservationModel;
-  /** Cache scores of unchanged classes (default true; results are identical either way). */
-  cache?: boolean;
+/**
+ * The generative classifier's `--set` options (unset ones take {@link genClassifierDefaults}): `hidden`, each
+ * VAE's encoder layer sizes (the decoder mirrors them; `--set hidden=85,85`); `zDim`; `samples`, importance
+ * samples per class and input at prediction; `lr`, the VAEs' Adam learning rate; `observation`, the likelihood
+ * that scores p(x|z); `cache`, reuse the scores of unchanged classes (default true; results are identical).
+ */
+export const genClassifierOptionsSchema = z.object({
+  hidden: positiveIntList().optional(),
+  zDim: positiveInt().optional(),
+  samples: positiveInt().optional(),
+  lr: positive().optional(),
+  observation: z.enum(['bernoulli', 'gaussian']).optional(),
+  cache: z.boolean().default(true),
+}).strict();
+
+export type GenClassifierOptions = z.input<typeof genClassifierOptionsSchema>;
+export type GenClassifierResolvedOptions = GenClassifierDefaults & { cache: boolean };
+
+/**
+ * The generative classifier's options validated, with every default decided for `ctx`.
+ *
+ * @example
+ * resolveGenClassifierOptions({ zDim: 10 }, { protocol: 'split-mnist', scenario: 'class', stream: 'task-free', hidden: [400, 400] });
+ * // { hidden: [85, 85], zDim: 10, samples: 50, lr: 0.001, observation: 'gaussian', cache: true }
+ */
+export function resolveGenClassifierOptions(given: Readonly<Record<string, unknown>>, ctx: OptionContext): GenClassifierResolvedOptions {
+  const o = parseMethodOptions('gen-classifier', genClassifierOptionsSchema, given);
+  const d = genClassifierDefaults(ctx.protocol);
+  return {
+    hidden: o.hidden ?? d.hidden,
+    zDim: o.zDim ?? d.zDim,
+    samples: o.samples ?? d.samples,
+    lr: o.lr ?? d.lr,
+    observation: o.observation ?? d.observation,
+    cache: o.cache,
+  };
 }
 
-export interface GenClassifierDefaults {
+export type GenClassifierDefaults = {
   hidden: number[];
   zDim: number;
   samples: number;
   lr: number;
   observation: ObservationModel;
-}
+};
 
 /** The authors' defaults for a protocol (see {@link GenClassifierLearner} for their sources). */
 export function genClassifierDefaults(protocol: ProtocolName): GenClassifierDefaults {
@@ -95,7 +122,8 @@ const NOISE_SEED_OFFSET = 0x9e3779b1;
  * rows (again the same 64,000 samples). No boundaries are needed (each class's model only ever sees its own
  * class), so task-free streams work unchanged. No raw samples are stored.
  *
- * The run's `--hidden` and `--lr` (the discriminative networks' settings) are not used: the method has its own.
+ * The run's `--hidden` and `--lr` (the discriminative networks' settings) are not used (the CLI refuses them):
+ * the method has its own, `--set hidden=…` and `--set lr=…`.
  *
  * Scenarios: the method is published for class-IL. In task-IL the argmax runs over the context's own classes
  * (its active outputs) among those seen. In domain-IL the scenario's labels (e.g. first / second digit of a
@@ -113,7 +141,7 @@ export class GenClassifierLearner implements Learner {
   readonly method = 'gen-classifier';
   readonly traits: LearnerTraits = { storesRawSamples: false, cumulativeStream: false };
   readonly rng: Rng;
-  readonly config: Required<GenClassifierOptions>;
+  readonly config: GenClassifierResolvedOptions;
   private readonly vaeConfig: VaeConfig;
   private readonly opt: GradientTransformation;
   /** label → its class's VAE and optimiser state. */
@@ -125,15 +153,7 @@ export class GenClassifierLearner implements Learner {
   private cached = 0;
 
   constructor(readonly setup: LearnerSetup, options: GenClassifierOptions = {}) {
-    const d = genClassifierDefaults(setup.protocol);
-    this.config = {
-      hidden: options.hidden ?? d.hidden,
-      zDim: options.zDim ?? d.zDim,
-      samples: options.samples ?? d.samples,
-      lr: options.lr ?? d.lr,
-      observation: options.observation ?? d.observation,
-      cache: options.cache ?? true,
-    };
+    this.config = resolveGenClassifierOptions(options, setup);
     this.rng = new Rng(setup.seed);
     this.vaeConfig = {
       inputSize: setup.inputSize, hidden: this.config.hidden, zDim: this.config.zDim, classes: 0,
@@ -141,6 +161,10 @@ export class GenClassifierLearner implements Learner {
     };
     this.opt = adam(this.config.lr);
     this.noise = new NoiseTable((setup.seed + NOISE_SEED_OFFSET) >>> 0);
+  }
+
+  resolvedOptions(): ReportedOptions {
+    return { ...this.config, hidden: [...this.config.hidden] };
   }
 
   /** Labels that have a model, ascending. */

@@ -8,7 +8,8 @@ import { ClassifierLearner } from '../classifier.js';
 import type { LearnerSetup } from '../learner.js';
 import { createLearner } from '../registry.js';
 import { GpmLearner } from './gpm.js';
-import { GpmOptionError, parseGpmOptions } from './options.js';
+import { MethodOptionError } from '../method-options.js';
+import { parseGpmOptions, resolveGpmOptions } from './options.js';
 
 getBackend().setThreads(1);
 
@@ -129,6 +130,8 @@ test('thresholds: 0.95 for the first layer, 0.99 for the others, with an optiona
   assert.throws(() => new GpmLearner(setup(), { thresholds: [0.9, 0.9] }), RangeError);
   assert.throws(() => new GpmLearner(setup(), { thresholds: [0.9, 1.2, 0.9] }), RangeError);
   assert.throws(() => new GpmLearner(setup(), { samples: 0 }), RangeError);
+  assert.equal(new GpmLearner(setup()).consolidateEvery, null, 'boundaries streams consolidate at boundaries');
+  assert.equal(new GpmLearner(setup({ stream: 'task-free' })).consolidateEvery, 2000, 'the fixed task-free interval, not iters per context');
   // With a large increment the second consolidation uses threshold 1: every direction with energy is kept.
   const rng = new Rng(3);
   const inc = new GpmLearner(setup(), { samples: 8, thresholds: [0.5, 0.5, 0.5], thresholdIncrement: 0.5 });
@@ -151,7 +154,7 @@ test('gpm options (--set): parsed and validated, one per layer or one for all; e
   );
   const fails = (input: Record<string, unknown>, message: RegExp): void => {
     assert.throws(() => parseGpmOptions(input, 3), (e: unknown) => {
-      assert.ok(e instanceof GpmOptionError);
+      assert.ok(e instanceof MethodOptionError);
       assert.equal(e.code, 'E_OPTION');
       assert.match(e.message, message);
       assert.ok(!e.message.includes('\n'), `not one line: ${e.message}`);
@@ -166,7 +169,7 @@ test('gpm options (--set): parsed and validated, one per layer or one for all; e
   fails({ thresholdIncrement: -0.1 }, /^gpm option thresholdIncrement: /);
   fails({ samples: 2.5 }, /^gpm option samples: /);
   fails({ consolidateEvery: 0 }, /^gpm option consolidateEvery: /);
-  fails({ threshold1: 0.97 }, /^gpm option threshold1: .*threshold1/);
+  fails({ threshold1: 0.97 }, /^gpm has no option "threshold1"; its options: thresholds, thresholdIncrement, samples, consolidateEvery, standardise$/);
 });
 
 test('--set options reach the learner through the registry; a higher threshold keeps at least as many directions', () => {
@@ -179,13 +182,22 @@ test('--set options reach the learner through the registry; a higher threshold k
   assert.equal(defaults.thresholdIncrement, 0);
   assert.equal(defaults.samples, 300);
   const set = asGpm(createLearner('gpm', setup({
-    methodOptions: { thresholds: '0.97,0.98,0.99', thresholdIncrement: 0.01, samples: 8, consolidateEvery: 7 },
+    stream: 'task-free', methodOptions: { thresholds: '0.97,0.98,0.99', thresholdIncrement: 0.01, samples: 8, consolidateEvery: 7 },
   })));
   assert.deepEqual(set.thresholds, [0.97, 0.98, 0.99]);
   assert.equal(set.thresholdIncrement, 0.01);
   assert.equal(set.samples, 8);
   assert.equal(set.consolidateEvery, 7);
-  assert.throws(() => createLearner('gpm', setup({ methodOptions: { nonsense: 1 } })), /gpm option nonsense/);
+  assert.throws(() => createLearner('gpm', setup({ methodOptions: { nonsense: 1 } })), /gpm has no option "nonsense"/);
+  // What a result records: every option, defaults included; fed back, it gives the same learner.
+  const recorded = set.resolvedOptions();
+  assert.deepEqual(recorded, { thresholds: [0.97, 0.98, 0.99], thresholdIncrement: 0.01, samples: 8, consolidateEvery: 7, standardise: false });
+  const ctx = { protocol: 'split-mnist', scenario: 'domain', stream: 'task-free', hidden: [6, 5] } as const;
+  assert.deepEqual(resolveGpmOptions({ thresholds: '0.97,0.98,0.99', thresholdIncrement: 0.01, samples: 8, consolidateEvery: 7 }, ctx), recorded);
+  assert.deepEqual(asGpm(createLearner('gpm', setup({ stream: 'task-free', methodOptions: { ...recorded } }))).resolvedOptions(), recorded);
+  // consolidateEvery means nothing with boundaries: refused there, and not recorded.
+  assert.throws(() => resolveGpmOptions({ consolidateEvery: 7 }, { ...ctx, stream: 'boundaries' }), /consolidateEvery: applies to task-free streams only/);
+  assert.ok(!('consolidateEvery' in defaults.resolvedOptions()));
   // Same seed, same data: only the thresholds differ, so the bases differ only in how many directions they keep.
   const sizes = (thresholds: string): number[] => {
     const rng = new Rng(17);

@@ -4,12 +4,19 @@ import type { Batch } from '../../protocols/types.js';
 import { ClassifierLearner } from '../classifier.js';
 import type { LearnerSetup } from '../learner.js';
 import { forwardKeep } from '../regularization/per-sample.js';
+import type { ReportedOptions } from '../method-options.js';
+import { TASK_FREE_UPDATE_EVERY } from '../task-free.js';
 import { accumulateGram, basisFrom, emptyBasis, projectOut, updateBasis, type Basis } from '../../subspace/index.js';
 
 /** Energy threshold of the first layer (the authors' `main_pmnist.py`: `threshold = [0.95, 0.99, 0.99]`). */
 export const GPM_FIRST_LAYER_THRESHOLD = 0.95;
 /** Energy threshold of every other layer. */
 export const GPM_THRESHOLD = 0.99;
+/** The default energy thresholds of a network of `layers` linear layers: 0.95 for the first, 0.99 for the others. */
+export function gpmDefaultThresholds(layers: number): number[] {
+  return Array.from({ length: layers }, (_, l) => (l === 0 ? GPM_FIRST_LAYER_THRESHOLD : GPM_THRESHOLD));
+}
+
 /** Samples per representation matrix (their PMNIST code: 300 random training samples for every layer). */
 export const GPM_SAMPLES = 300;
 /**
@@ -29,7 +36,7 @@ export interface GpmOptions {
   thresholdIncrement?: number;
   /** Samples in each representation matrix (default 300). */
   samples?: number;
-  /** Task-free streams: consolidate every this many iterations (default: the protocol's iterations per context). */
+  /** Task-free streams: consolidate every this many iterations (default {@link TASK_FREE_UPDATE_EVERY}). */
   consolidateEvery?: number;
   /**
    * Inputs are standardised as (x − mean) / std before the network, in training, representation and
@@ -72,8 +79,8 @@ export class GpmLearner extends ClassifierLearner {
   readonly thresholds: readonly number[];
   readonly thresholdIncrement: number;
   readonly samples: number;
-  /** Task-free streams: iterations between consolidations. */
-  readonly consolidateEvery: number;
+  /** Task-free streams: iterations between consolidations (null in boundaries streams: at each boundary). */
+  readonly consolidateEvery: number | null;
   /** Dimension of each layer's input space (fan-in, + 1 with a bias). */
   private readonly dims: number[];
   private bases: Basis[];
@@ -91,7 +98,7 @@ export class GpmLearner extends ClassifierLearner {
   constructor(setup: LearnerSetup, opts: GpmOptions = {}) {
     super('gpm', { storesRawSamples: false, cumulativeStream: false }, setup);
     const layers = this.net.weights.length;
-    this.thresholds = opts.thresholds ?? this.net.weights.map((_, l) => (l === 0 ? GPM_FIRST_LAYER_THRESHOLD : GPM_THRESHOLD));
+    this.thresholds = opts.thresholds ?? gpmDefaultThresholds(layers);
     if (this.thresholds.length !== layers) {
       throw new RangeError(`GPM needs one threshold per layer (${layers}), got ${this.thresholds.length}`);
     }
@@ -103,8 +110,8 @@ export class GpmLearner extends ClassifierLearner {
       throw new RangeError(`GPM threshold increment must be a finite number ≥ 0, got ${this.thresholdIncrement}`);
     }
     this.samples = opts.samples ?? GPM_SAMPLES;
-    this.consolidateEvery = opts.consolidateEvery ?? setup.itersPerContext;
-    for (const [v, what] of [[this.samples, 'GPM samples'], [this.consolidateEvery, 'GPM consolidateEvery']] as const) {
+    this.consolidateEvery = setup.stream === 'task-free' ? opts.consolidateEvery ?? TASK_FREE_UPDATE_EVERY : null;
+    for (const [v, what] of [[this.samples, 'GPM samples'], [this.consolidateEvery ?? 1, 'GPM consolidateEvery']] as const) {
       if (!Number.isInteger(v) || v <= 0) throw new RangeError(`${what} must be a positive whole number, got ${v}`);
     }
     const extra = this.net.bias ? 1 : 0;
@@ -167,7 +174,7 @@ export class GpmLearner extends ClassifierLearner {
   protected override afterStep(_params: Tensor[], _updates: readonly Float32Array[], batch: Batch): void {
     this.sinceConsolidation++;
     if (this.sinceConsolidation > this.periodLength() - this.windowIterations()) this.gather(batch);
-    if (this.setup.stream === 'task-free' && this.sinceConsolidation >= this.consolidateEvery) this.consolidate();
+    if (this.consolidateEvery !== null && this.sinceConsolidation >= this.consolidateEvery) this.consolidate();
   }
 
   onBoundary(_context: number): void {
@@ -181,7 +188,7 @@ export class GpmLearner extends ClassifierLearner {
 
   /** Iterations in the current consolidation period: a context (boundaries) or `consolidateEvery` (task-free). */
   private periodLength(): number {
-    return this.setup.stream === 'task-free' ? this.consolidateEvery : this.setup.itersPerContext;
+    return this.consolidateEvery ?? this.setup.itersPerContext;
   }
 
   /** Add (up to `samples` in all) the batch's layer inputs, at the current parameters, to the Gram matrices. */
@@ -218,6 +225,17 @@ export class GpmLearner extends ClassifierLearner {
     this.sinceConsolidation = 0;
     this.consolidations++;
     this.optState = this.opt.init(this.net.parameters().map((p) => p.data));
+  }
+
+  /** The options in effect; `standardise` says whether inputs are standardised (with MNIST's mean and sd by default). */
+  override resolvedOptions(): ReportedOptions {
+    return {
+      thresholds: [...this.thresholds],
+      thresholdIncrement: this.thresholdIncrement,
+      samples: this.samples,
+      ...(this.consolidateEvery !== null ? { consolidateEvery: this.consolidateEvery } : {}),
+      standardise: this.standardise !== null,
+    };
   }
 
   /** The current basis of layer `l` (for tests and diagnostics). */

@@ -1,13 +1,17 @@
 import { z } from 'zod';
-import { optionIssueMessage } from '../option-issue.js';
-import type { GpmOptions } from './gpm.js';
+import { MethodOptionError, parseMethodOptions, refuseOutsideTaskFree, type MethodOptions, type OptionContext } from '../method-options.js';
+import { TASK_FREE_UPDATE_EVERY } from '../task-free.js';
+import { gpmDefaultThresholds, GPM_SAMPLES, MNIST_STANDARDISATION, type GpmOptions } from './gpm.js';
 
-/** A threshold list as `--set` hands it over: one number (every layer) or "0.97,0.99,0.99" (one per layer). */
-const thresholdList = z.union([z.number(), z.string()]).transform((v, ctx): number[] => {
-  const parts = typeof v === 'number' ? [v] : v.split(',').map((s) => (s.trim() === '' ? NaN : Number(s)));
+/**
+ * A threshold list as `--set` hands it over: one number (every layer) or "0.97,0.99,0.99" (one per layer); or
+ * as a result file records it, an array.
+ */
+const thresholdList = z.union([z.number(), z.string(), z.array(z.number())]).transform((v, ctx): number[] => {
+  const parts = typeof v === 'number' ? [v] : typeof v === 'string' ? v.split(',').map((s) => (s.trim() === '' ? NaN : Number(s))) : v;
   const bad = parts.find((t) => !(t > 0 && t <= 1));
   if (bad !== undefined) {
-    ctx.addIssue({ code: 'custom', message: `each threshold must lie in (0, 1], got ${typeof v === 'number' ? v : `"${v}"`}` });
+    ctx.addIssue({ code: 'custom', message: `each threshold must lie in (0, 1], got ${typeof v === 'string' ? `"${v}"` : String(v)}` });
     return z.NEVER;
   }
   return parts;
@@ -23,24 +27,24 @@ export const gpmOptionsSchema = z.object({
   thresholdIncrement: z.number().min(0).max(1).optional(),
   samples: z.number().int().positive().optional(),
   consolidateEvery: z.number().int().positive().optional(),
+  /** Standardise inputs with MNIST's mean and sd (default: on permuted MNIST, as the reference). */
+  standardise: z.boolean().optional(),
 }).strict();
 
 export type GpmOptionsInput = z.input<typeof gpmOptionsSchema>;
 
 /**
  * Validated GPM options for a network of `layers` linear layers; a bad value or an unknown key is a one-line
- * error naming the option (like Engram's), so the CLI reports it as a usage error.
+ * `MethodOptionError` naming the option, so the CLI reports it as a usage error.
  */
 export function parseGpmOptions(input: Record<string, unknown>, layers: number): GpmOptions {
-  const r = gpmOptionsSchema.safeParse(input);
-  if (!r.success) throw new GpmOptionError(optionIssueMessage('gpm', r.error));
-  const { thresholds, thresholdIncrement, samples, consolidateEvery } = r.data;
+  const { thresholds, thresholdIncrement, samples, consolidateEvery, standardise } = parseMethodOptions('gpm', gpmOptionsSchema, input);
   let perLayer: number[] | undefined;
   if (thresholds !== undefined) {
     // One value is every layer's; a list must name each layer, since the layer count depends on --hidden.
     perLayer = thresholds.length === 1 ? Array.from({ length: layers }, () => thresholds[0]!) : thresholds;
     if (perLayer.length !== layers) {
-      throw new GpmOptionError(`gpm option thresholds: ${perLayer.length} values for ${layers} linear layers (one per layer, or one for all)`);
+      throw new MethodOptionError(`gpm option thresholds: ${perLayer.length} values for ${layers} linear layers (one per layer, or one for all)`);
     }
   }
   // Only the given keys, so that the learner's defaults apply to the rest (exactOptionalPropertyTypes).
@@ -49,9 +53,27 @@ export function parseGpmOptions(input: Record<string, unknown>, layers: number):
     ...(thresholdIncrement !== undefined ? { thresholdIncrement } : {}),
     ...(samples !== undefined ? { samples } : {}),
     ...(consolidateEvery !== undefined ? { consolidateEvery } : {}),
+    ...(standardise !== undefined ? { standardise: standardise ? MNIST_STANDARDISATION : null } : {}),
   };
 }
 
-export class GpmOptionError extends Error {
-  readonly code = 'E_OPTION';
+/**
+ * GPM's options validated, with every default decided for `ctx`: what a result records. `consolidateEvery`
+ * applies to task-free streams only.
+ *
+ * @example
+ * resolveGpmOptions({}, { protocol: 'split-mnist', scenario: 'class', stream: 'boundaries', hidden: [400, 400] });
+ * // { thresholds: [0.95, 0.99, 0.99], thresholdIncrement: 0, samples: 300, standardise: false }
+ */
+export function resolveGpmOptions(given: Readonly<Record<string, unknown>>, ctx: OptionContext): MethodOptions {
+  const layers = ctx.hidden.length + 1;
+  const o = parseGpmOptions(given, layers);
+  refuseOutsideTaskFree('gpm', given, ctx, 'consolidateEvery');
+  return {
+    thresholds: [...(o.thresholds ?? gpmDefaultThresholds(layers))],
+    thresholdIncrement: o.thresholdIncrement ?? 0,
+    samples: o.samples ?? GPM_SAMPLES,
+    ...(ctx.stream === 'task-free' ? { consolidateEvery: o.consolidateEvery ?? TASK_FREE_UPDATE_EVERY } : {}),
+    standardise: o.standardise !== undefined ? o.standardise !== null : ctx.protocol === 'permuted-mnist',
+  };
 }

@@ -21,17 +21,20 @@ import { QuadraticPenalty } from './penalty.js';
  */
 export abstract class QuadraticPenaltyLearner extends ClassifierLearner {
   protected readonly penalty: QuadraticPenalty;
-  /** Task-free streams: iterations between consolidations. */
-  readonly consolidateEvery: number;
+  /** Task-free streams: iterations between consolidations (null in boundaries streams, which use the boundaries). */
+  readonly consolidateEvery: number | null;
   /** Training iterations since the last consolidation (or since the start). */
   protected sinceConsolidation = 0;
   /** Consolidations done so far. */
   protected consolidations = 0;
 
-  constructor(method: string, setup: LearnerSetup, consolidateEvery: number) {
+  constructor(method: string, setup: LearnerSetup, consolidateEvery: number | null) {
     super(method, { storesRawSamples: false, cumulativeStream: false }, setup);
-    assertPositiveInt(consolidateEvery, 'consolidateEvery');
-    this.consolidateEvery = consolidateEvery;
+    if (setup.stream === 'task-free') {
+      if (consolidateEvery === null) throw new RangeError(`${method}: a task-free stream needs consolidateEvery`);
+      assertPositiveInt(consolidateEvery, 'consolidateEvery');
+    }
+    this.consolidateEvery = setup.stream === 'task-free' ? consolidateEvery : null;
     this.penalty = new QuadraticPenalty(this.paramData());
   }
 
@@ -46,7 +49,7 @@ export abstract class QuadraticPenaltyLearner extends ClassifierLearner {
 
   /** Iterations in the current consolidation period: a context (boundaries) or `consolidateEvery` (task-free). */
   protected periodLength(): number {
-    return this.setup.stream === 'task-free' ? this.consolidateEvery : this.setup.itersPerContext;
+    return this.consolidateEvery ?? this.setup.itersPerContext;
   }
 
   protected override adjustGradients(params: Tensor[], _batch: Batch): void {
@@ -56,7 +59,7 @@ export abstract class QuadraticPenaltyLearner extends ClassifierLearner {
   protected override afterStep(params: Tensor[], updates: readonly Float32Array[], batch: Batch): void {
     this.sinceConsolidation++;
     this.afterPenalisedStep(params, updates, batch);
-    if (this.setup.stream === 'task-free' && this.sinceConsolidation >= this.consolidateEvery) this.runConsolidation();
+    if (this.consolidateEvery !== null && this.sinceConsolidation >= this.consolidateEvery) this.runConsolidation();
   }
 
   onBoundary(_context: number): void {

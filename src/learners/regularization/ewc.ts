@@ -1,12 +1,16 @@
+import { z } from 'zod';
 import { noGrad, Tensor, type Rng } from '../../core/index.js';
 import type { Mlp } from '../../nn/index.js';
 import type { Batch } from '../../protocols/types.js';
 import { maskedSoftmax } from '../heads/index.js';
 import type { LearnerSetup } from '../learner.js';
-import { assertNonNegative } from './base.js';
+import { nonNegative, parseMethodOptions, positiveInt, refuseOutsideTaskFree, type OptionContext, type ReportedOptions } from '../method-options.js';
+import { TASK_FREE_UPDATE_EVERY } from '../task-free.js';
 import { EWC_GAMMA, ewcLambda, importanceSamples } from './defaults.js';
 import { forwardKeep, logitsOf, type MlpActivations, type PerSampleStats } from './per-sample.js';
 import { WindowedImportanceLearner } from './windowed.js';
+
+const fisherLabelNames = ['all', 'sample', 'pred', 'true'] as const;
 
 /**
  * Which label's log-likelihood gradient enters the Fisher (van de Ven's `--fisher-labels`):
@@ -16,21 +20,55 @@ import { WindowedImportanceLearner } from './windowed.js';
  * - `pred`: the most probable label;
  * - `true`: the data's label (the "empirical Fisher").
  */
-export type FisherLabels = 'all' | 'sample' | 'pred' | 'true';
+export type FisherLabels = (typeof fisherLabelNames)[number];
 
-export interface EwcOptions {
-  /** λ in L = L_CE + λ·½ Σ F (θ − θ*)² (default: van de Ven's `ewc_lambda` for the protocol and scenario). */
-  lambda?: number;
-  /** Online EWC: one running Fisher F ← γF + F_new and the newest anchor (default false: one term per context). */
-  online?: boolean;
-  /** Online EWC's decay γ (default 1, van de Ven's `--gamma`). */
+/**
+ * EWC's `--set` options (offline EWC; online EWC adds `gamma`):
+ * - `lambda`: λ in L = L_CE + λ·½ Σ F (θ − θ*)² (default: van de Ven's `ewc_lambda` for the protocol and scenario);
+ * - `fisherSamples`: samples per Fisher estimate (default: a full context for Split MNIST ≈ 12,000; 1000 otherwise);
+ * - `fisherLabels`: labels of the Fisher (default `all`, van de Ven's default);
+ * - `consolidateEvery`: task-free streams only, iterations between consolidations (default {@link TASK_FREE_UPDATE_EVERY});
+ * - `gamma` (online EWC): decay γ of the running Fisher (default 1, van de Ven's `--gamma`).
+ */
+export const ewcOptionsSchema = z.object({
+  lambda: nonNegative().optional(),
+  fisherSamples: positiveInt().optional(),
+  fisherLabels: z.enum(fisherLabelNames).default('all'),
+  consolidateEvery: positiveInt().default(TASK_FREE_UPDATE_EVERY),
+}).strict();
+export const ewcOnlineOptionsSchema = ewcOptionsSchema.extend({ gamma: nonNegative().default(EWC_GAMMA) }).strict();
+
+/** EWC's options with every default decided; `gamma` for online EWC, `consolidateEvery` in task-free streams only. */
+export type EwcResolvedOptions = {
+  lambda: number;
+  fisherSamples: number;
+  fisherLabels: FisherLabels;
   gamma?: number;
-  /** Samples per Fisher estimate (default: a full context for Split MNIST ≈ 12,000; 1000 for permuted/rotated). */
-  fisherSamples?: number;
-  /** Labels of the Fisher (default `all`, van de Ven's default). */
-  fisherLabels?: FisherLabels;
-  /** Task-free streams: consolidate every this many iterations (default: the protocol's iterations per context). */
   consolidateEvery?: number;
+};
+
+/** What the constructor takes: the `--set` options, typed, and whether this is online EWC. */
+export type EwcOptions = z.input<typeof ewcOnlineOptionsSchema> & { online?: boolean };
+
+/**
+ * EWC's options (`online`: online EWC's, with `gamma`) validated, with every default decided for `ctx`.
+ *
+ * @example
+ * resolveEwcOptions({}, { protocol: 'split-mnist', scenario: 'task', stream: 'boundaries', hidden: [400, 400] }, false);
+ * // { lambda: 1e5, fisherSamples: 12000, fisherLabels: 'all' }
+ */
+export function resolveEwcOptions(given: Readonly<Record<string, unknown>>, ctx: OptionContext, online: boolean): EwcResolvedOptions {
+  const method = online ? 'ewc-online' : 'ewc';
+  if (!online) parseMethodOptions(method, ewcOptionsSchema, given); // refuses gamma, online EWC's option
+  const o = parseMethodOptions(method, ewcOnlineOptionsSchema, given);
+  refuseOutsideTaskFree(method, given, ctx, 'consolidateEvery');
+  return {
+    lambda: o.lambda ?? ewcLambda(ctx.protocol, ctx.scenario),
+    fisherSamples: o.fisherSamples ?? importanceSamples(ctx.protocol),
+    fisherLabels: o.fisherLabels,
+    ...(online ? { gamma: o.gamma } : {}),
+    ...(ctx.stream === 'task-free' ? { consolidateEvery: o.consolidateEvery } : {}),
+  };
 }
 
 /**
@@ -57,17 +95,21 @@ export class EwcLearner extends WindowedImportanceLearner {
   readonly online: boolean;
   readonly gamma: number;
   readonly fisherLabels: FisherLabels;
+  private readonly options: EwcResolvedOptions;
 
   constructor(setup: LearnerSetup, opts: EwcOptions = {}) {
-    const online = opts.online ?? false;
-    super(online ? 'ewc-online' : 'ewc', setup, opts.consolidateEvery ?? setup.itersPerContext,
-      opts.fisherSamples ?? importanceSamples(setup.protocol));
+    const { online = false, ...given } = opts;
+    const o = resolveEwcOptions(given, setup, online);
+    super(online ? 'ewc-online' : 'ewc', setup, o.consolidateEvery ?? null, o.fisherSamples);
+    this.options = o;
     this.online = online;
-    this.lambda = opts.lambda ?? ewcLambda(setup.protocol, setup.scenario);
-    this.gamma = opts.gamma ?? EWC_GAMMA;
-    this.fisherLabels = opts.fisherLabels ?? 'all';
-    assertNonNegative(this.lambda, 'EWC lambda');
-    assertNonNegative(this.gamma, 'EWC gamma');
+    this.lambda = o.lambda;
+    this.gamma = o.gamma ?? EWC_GAMMA;
+    this.fisherLabels = o.fisherLabels;
+  }
+
+  override resolvedOptions(): ReportedOptions {
+    return { ...this.options };
   }
 
   protected scale(): number {

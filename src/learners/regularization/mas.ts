@@ -1,19 +1,50 @@
+import { z } from 'zod';
 import { noGrad, Tensor } from '../../core/index.js';
 import type { Mlp } from '../../nn/index.js';
 import type { Batch } from '../../protocols/types.js';
 import type { LearnerSetup } from '../learner.js';
-import { assertNonNegative } from './base.js';
+import { nonNegative, parseMethodOptions, positiveInt, refuseOutsideTaskFree, type OptionContext, type ReportedOptions } from '../method-options.js';
+import { TASK_FREE_UPDATE_EVERY } from '../task-free.js';
 import { importanceSamples, masLambda } from './defaults.js';
 import { forwardKeep, logitsOf, type MlpActivations, type PerSampleStats } from './per-sample.js';
 import { WindowedImportanceLearner } from './windowed.js';
 
-export interface MasOptions {
-  /** λ in L = L_CE + λ·Σ Ω (θ − θ*)² (default: Hsu et al. 2018's `--reg_coef`, rescaled; see `masLambda`). */
-  lambda?: number;
-  /** Samples per importance estimate (default: as EWC's Fisher, ≈ a context for Split MNIST, 1000 otherwise). */
-  samples?: number;
-  /** Task-free streams: consolidate every this many iterations (default: the protocol's iterations per context). */
+/**
+ * MAS's `--set` options:
+ * - `lambda`: λ in L = L_CE + λ·Σ Ω (θ − θ*)² (default: Hsu et al. 2018's `--reg_coef`, rescaled; see `masLambda`);
+ * - `samples`: samples per importance estimate (default: as EWC's Fisher, ≈ a context for Split MNIST, 1000 otherwise);
+ * - `consolidateEvery`: task-free streams only, iterations between consolidations (default {@link TASK_FREE_UPDATE_EVERY}).
+ */
+export const masOptionsSchema = z.object({
+  lambda: nonNegative().optional(),
+  samples: positiveInt().optional(),
+  consolidateEvery: positiveInt().default(TASK_FREE_UPDATE_EVERY),
+}).strict();
+
+export type MasOptions = z.input<typeof masOptionsSchema>;
+
+/** MAS's options with every default decided (`consolidateEvery` in task-free streams only). */
+export type MasResolvedOptions = {
+  lambda: number;
+  samples: number;
   consolidateEvery?: number;
+};
+
+/**
+ * MAS's options validated, with every default decided for `ctx`.
+ *
+ * @example
+ * resolveMasOptions({}, { protocol: 'split-mnist', scenario: 'class', stream: 'boundaries', hidden: [400, 400] });
+ * // { lambda: 0.1, samples: 12000 }
+ */
+export function resolveMasOptions(given: Readonly<Record<string, unknown>>, ctx: OptionContext): MasResolvedOptions {
+  const o = parseMethodOptions('mas', masOptionsSchema, given);
+  refuseOutsideTaskFree('mas', given, ctx, 'consolidateEvery');
+  return {
+    lambda: o.lambda ?? masLambda(ctx.protocol, ctx.scenario),
+    samples: o.samples ?? importanceSamples(ctx.protocol),
+    ...(ctx.stream === 'task-free' ? { consolidateEvery: o.consolidateEvery } : {}),
+  };
 }
 
 /**
@@ -29,11 +60,17 @@ export interface MasOptions {
  */
 export class MasLearner extends WindowedImportanceLearner {
   readonly lambda: number;
+  private readonly options: MasResolvedOptions;
 
   constructor(setup: LearnerSetup, opts: MasOptions = {}) {
-    super('mas', setup, opts.consolidateEvery ?? setup.itersPerContext, opts.samples ?? importanceSamples(setup.protocol));
-    this.lambda = opts.lambda ?? masLambda(setup.protocol, setup.scenario);
-    assertNonNegative(this.lambda, 'MAS lambda');
+    const o = resolveMasOptions(opts, setup);
+    super('mas', setup, o.consolidateEvery ?? null, o.samples);
+    this.options = o;
+    this.lambda = o.lambda;
+  }
+
+  override resolvedOptions(): ReportedOptions {
+    return { ...this.options };
   }
 
   protected scale(): number {

@@ -10,10 +10,13 @@ import { loadLearner, saveLearner } from '../../harness/persist.js';
 import type { Batch } from '../../protocols/types.js';
 import type { Learner, LearnerSetup } from '../learner.js';
 import { listMethods, registerMethod } from '../registry.js';
-import { EwcLearner } from './ewc.js';
+import { MethodOptionError } from '../method-options.js';
+import { TASK_FREE_UPDATE_EVERY } from '../task-free.js';
+import { SI_TASK_FREE_UPDATE_EVERY } from './defaults.js';
+import { EwcLearner, resolveEwcOptions } from './ewc.js';
 import { regularizationMethods } from './index.js';
-import { MasLearner } from './mas.js';
-import { SiLearner } from './si.js';
+import { MasLearner, resolveMasOptions } from './mas.js';
+import { resolveSiOptions, SiLearner } from './si.js';
 
 // Tiny networks: one thread avoids handing each small kernel to a second thread (costly on a shared machine).
 getBackend().setThreads(1);
@@ -90,8 +93,9 @@ test('EWC gathers its Fisher over the last ⌈fisherSamples/batch⌉ iterations 
   assert.equal(ewc.consolidationCount(), 1);
   assert.ok(ewc.penaltyValue() === 0, 'a fresh anchor: no penalty yet');
 
-  // Task-free: no boundary signal; consolidation every itersPerContext iterations, the window before each.
-  const tf = new EwcLearner(setup({ stream: 'task-free', scenario: 'class', activeOutputs: () => null }), { lambda: 1, fisherSamples: 10 });
+  // Task-free: no boundary signal; consolidation every consolidateEvery iterations, the window before each.
+  const tf = new EwcLearner(setup({ stream: 'task-free', scenario: 'class', activeOutputs: () => null }),
+    { lambda: 1, fisherSamples: 10, consolidateEvery: 12 });
   const free = batches(30, 4).map(({ batch }) => ({ ...batch, contexts: null }));
   for (const b of free) tf.observe(b);
   assert.equal(tf.consolidationCount(), 2);
@@ -113,9 +117,39 @@ test('defaults follow the published tables for the protocol and scenario', () =>
   assert.equal(new SiLearner(setup()).epsilon, 0.1);
   assert.equal(new MasLearner(setup({ scenario: 'domain' })).lambda, 5000);
   assert.equal(new MasLearner(setup({ scenario: 'class' })).lambda, 0.1);
-  assert.equal(new EwcLearner(setup({ stream: 'task-free' })).consolidateEvery, 12);
-  assert.throws(() => new EwcLearner(setup(), { lambda: -1 }), /lambda/);
-  assert.throws(() => new SiLearner(setup(), { consolidateEvery: 0 }), /consolidateEvery/);
+  // Task-free streams consolidate on the fixed interval, not the protocol's iterations per context (12 here);
+  // boundaries streams at the boundaries only.
+  assert.equal(new EwcLearner(setup({ stream: 'task-free' })).consolidateEvery, TASK_FREE_UPDATE_EVERY);
+  assert.equal(new MasLearner(setup({ stream: 'task-free' })).consolidateEvery, TASK_FREE_UPDATE_EVERY);
+  assert.equal(new SiLearner(setup({ stream: 'task-free' })).consolidateEvery, SI_TASK_FREE_UPDATE_EVERY);
+  assert.equal(new EwcLearner(setup()).consolidateEvery, null);
+  assert.throws(() => new EwcLearner(setup(), { lambda: -1 }), /ewc option lambda: must be ≥ 0$/);
+  assert.throws(() => new SiLearner(setup({ stream: 'task-free' }), { consolidateEvery: 0 }), /si option consolidateEvery: must be positive$/);
+});
+
+test('options: each method refuses unknown keys naming its own, and records every resolved option', () => {
+  const ctx = { protocol: 'split-mnist', scenario: 'task', stream: 'boundaries', hidden: [8] } as const;
+  assert.throws(() => resolveEwcOptions({ lamda: 1 }, ctx, false),
+    (e: unknown) => e instanceof MethodOptionError && e.message === 'ewc has no option "lamda"; its options: lambda, fisherSamples, fisherLabels, consolidateEvery');
+  // gamma is online EWC's alone.
+  assert.throws(() => resolveEwcOptions({ gamma: 0.9 }, ctx, false), /ewc has no option "gamma"/);
+  assert.deepEqual(resolveEwcOptions({ gamma: 0.9 }, ctx, true), { lambda: 1e5, fisherSamples: 12_000, fisherLabels: 'all', gamma: 0.9 });
+  assert.throws(() => resolveSiOptions({ xi: 1 }, ctx), /si has no option "xi"; its options: c, epsilon, consolidateEvery/);
+  assert.throws(() => resolveMasOptions({ strength: 1 }, ctx), /mas has no option "strength"; its options: lambda, samples, consolidateEvery/);
+  assert.throws(() => resolveEwcOptions({ fisherLabels: 'most' }, ctx, false), /ewc option fisherLabels: Invalid option: expected one of/);
+  // The interval of task-free streams: refused with boundaries (it would not be used), recorded only where it is.
+  assert.throws(() => resolveSiOptions({ consolidateEvery: 50 }, ctx), /si option consolidateEvery: applies to task-free streams only/);
+  assert.deepEqual(resolveSiOptions({ consolidateEvery: 50 }, { ...ctx, stream: 'task-free' }), { c: 10, epsilon: 0.1, consolidateEvery: 50 });
+  assert.deepEqual(resolveMasOptions({}, { ...ctx, scenario: 'domain' }), { lambda: 5000, samples: 12_000 });
+  // A learner reports exactly what it runs with; the record, fed back, resolves to itself.
+  const ewc = new EwcLearner(setup(), { lambda: 7 });
+  assert.equal(ewc.lambda, 7);
+  assert.deepEqual(ewc.resolvedOptions(), { lambda: 7, fisherSamples: 12_000, fisherLabels: 'all' });
+  assert.deepEqual(resolveEwcOptions({ ...ewc.resolvedOptions() }, ctx, false), ewc.resolvedOptions());
+  for (const m of regularizationMethods) {
+    const learner = m.create(setup({ methodOptions: {} }));
+    assert.deepEqual(m.resolveOptions(learner.resolvedOptions(), ctx), learner.resolvedOptions(), m.name);
+  }
 });
 
 /**

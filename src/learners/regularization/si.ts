@@ -1,20 +1,51 @@
+import { z } from 'zod';
 import type { Tensor } from '../../core/index.js';
 import { getBackend } from '../../kernels/index.js';
 import type { State } from '../../optim/index.js';
 import type { Batch } from '../../protocols/types.js';
 import type { LearnerSetup } from '../learner.js';
-import { assertNonNegative } from './base.js';
+import { nonNegative, parseMethodOptions, positiveInt, refuseOutsideTaskFree, type OptionContext, type ReportedOptions } from '../method-options.js';
 import { QuadraticPenaltyLearner } from './base.js';
 import { SI_EPSILON, SI_TASK_FREE_UPDATE_EVERY, siC } from './defaults.js';
 import { copyArrays } from './penalty.js';
 
-export interface SiOptions {
-  /** c in L = L_CE + c·Σ Ω (θ − θ*)² (default: van de Ven's `si_c` for the protocol, scenario and stream). */
-  c?: number;
-  /** Damping ξ in Ω += ω/(Δθ² + ξ) (default 0.1, their `--epsilon`). */
-  epsilon?: number;
-  /** Task-free streams: consolidate every this many iterations (default 100, their `--update-every`). */
+/**
+ * SI's `--set` options:
+ * - `c`: c in L = L_CE + c·Σ Ω (θ − θ*)² (default: van de Ven's `si_c` for the protocol, scenario and stream);
+ * - `epsilon`: the damping ξ in Ω += ω/(Δθ² + ξ) (default 0.1, their `--epsilon`);
+ * - `consolidateEvery`: task-free streams only, iterations between consolidations (default 100, their
+ *   `--update-every`).
+ */
+export const siOptionsSchema = z.object({
+  c: nonNegative().optional(),
+  epsilon: nonNegative().default(SI_EPSILON),
+  consolidateEvery: positiveInt().default(SI_TASK_FREE_UPDATE_EVERY),
+}).strict();
+
+export type SiOptions = z.input<typeof siOptionsSchema>;
+
+/** SI's options with every default decided (`consolidateEvery` in task-free streams only). */
+export type SiResolvedOptions = {
+  c: number;
+  epsilon: number;
   consolidateEvery?: number;
+};
+
+/**
+ * SI's options validated, with every default decided for `ctx`.
+ *
+ * @example
+ * resolveSiOptions({ c: 1 }, { protocol: 'split-mnist', scenario: 'class', stream: 'task-free', hidden: [400, 400] });
+ * // { c: 1, epsilon: 0.1, consolidateEvery: 100 }
+ */
+export function resolveSiOptions(given: Readonly<Record<string, unknown>>, ctx: OptionContext): SiResolvedOptions {
+  const o = parseMethodOptions('si', siOptionsSchema, given);
+  refuseOutsideTaskFree('si', given, ctx, 'consolidateEvery');
+  return {
+    c: o.c ?? siC(ctx.protocol, ctx.scenario, ctx.stream),
+    epsilon: o.epsilon,
+    ...(ctx.stream === 'task-free' ? { consolidateEvery: o.consolidateEvery } : {}),
+  };
 }
 
 /**
@@ -23,8 +54,8 @@ export interface SiOptions {
  * — the gradient of the total loss, SI penalty included (they read `p.grad` after `loss_total.backward()`) —
  * and Δθ the step's update. At consolidation Ω += ω / ((θ − θ*)² + ξ), θ* ← θ, ω ← 0, where θ* starts as the
  * initial parameters. The loss is L_CE + c·Σ Ω (θ − θ*)² (no ½: the penalty scale here is 2c). Ω is not
- * clipped at zero (neither is theirs). Consolidation: at context boundaries, or every 100 iterations in
- * task-free streams (their `main_task_free.py`). Nothing but ω, Ω and θ* is kept.
+ * clipped at zero (neither is theirs). Consolidation: at context boundaries, or every `consolidateEvery` (100)
+ * iterations in task-free streams (their `main_task_free.py`). Nothing but ω, Ω and θ* is kept.
  *
  * @example
  * const learner = new SiLearner(setup, { c: 10 });
@@ -37,15 +68,20 @@ export class SiLearner extends QuadraticPenaltyLearner {
   /** The gradients handed to the optimiser this step (it overwrites its input buffers with the updates). */
   private readonly grads: Float32Array[];
 
+  private readonly options: SiResolvedOptions;
+
   constructor(setup: LearnerSetup, opts: SiOptions = {}) {
-    super('si', setup, opts.consolidateEvery ??
-      (setup.stream === 'task-free' ? SI_TASK_FREE_UPDATE_EVERY : setup.itersPerContext));
-    this.c = opts.c ?? siC(setup.protocol, setup.scenario, setup.stream);
-    this.epsilon = opts.epsilon ?? SI_EPSILON;
-    assertNonNegative(this.c, 'SI c');
-    assertNonNegative(this.epsilon, 'SI epsilon');
+    const o = resolveSiOptions(opts, setup);
+    super('si', setup, o.consolidateEvery ?? null);
+    this.options = o;
+    this.c = o.c;
+    this.epsilon = o.epsilon;
     this.omega = this.paramData().map((p) => new Float32Array(p.length));
     this.grads = this.paramData().map((p) => new Float32Array(p.length));
+  }
+
+  override resolvedOptions(): ReportedOptions {
+    return { ...this.options };
   }
 
   protected scale(): number {

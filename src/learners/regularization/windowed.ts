@@ -28,7 +28,7 @@ export abstract class WindowedImportanceLearner extends QuadraticPenaltyLearner 
   /** Samples wanted per importance estimate (whole batches: ⌈samples / batch⌉ of them). */
   readonly importanceSamples: number;
 
-  constructor(method: string, setup: LearnerSetup, consolidateEvery: number, importanceSamples: number) {
+  constructor(method: string, setup: LearnerSetup, consolidateEvery: number | null, importanceSamples: number) {
     super(method, setup, consolidateEvery);
     assertPositiveInt(importanceSamples, 'importance samples');
     this.importanceSamples = importanceSamples;

@@ -4,12 +4,7 @@ import type { State } from '../../optim/index.js';
 import type { Batch } from '../../protocols/types.js';
 import { KnownOutputs } from '../heads/index.js';
 import type { LearnerSetup } from '../learner.js';
-import { ReplayLearner } from './replay-learner.js';
-
-export interface AgemOptions {
-  /** Raw samples kept per class (van de Ven et al. 2022: 100, as for ER). */
-  budgetPerClass?: number;
-}
+import { ReplayLearner, type ReplayOptions } from './replay-learner.js';
 
 /**
  * Averaged GEM (Chaudhry et al. 2019): the gradient g of the current batch is compared with the gradient
@@ -21,8 +16,8 @@ export interface AgemOptions {
 export class AgemLearner extends ReplayLearner {
   private readonly known: KnownOutputs;
 
-  constructor(setup: LearnerSetup, opts: AgemOptions = {}) {
-    super('agem', setup, opts.budgetPerClass ?? 100);
+  constructor(setup: LearnerSetup, opts: ReplayOptions = {}) {
+    super('agem', setup, opts);
     this.known = new KnownOutputs(setup.scenario, setup.numOutputs, setup.activeOutputs);
   }
 

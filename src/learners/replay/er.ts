@@ -1,12 +1,7 @@
 import { add, crossEntropy, scale, sliceRows, type Tensor } from '../../core/index.js';
 import type { Batch } from '../../protocols/types.js';
 import type { LearnerSetup } from '../learner.js';
-import { ReplayLearner } from './replay-learner.js';
-
-export interface ErOptions {
-  /** Raw samples kept per class (van de Ven et al. 2022: 100). */
-  budgetPerClass?: number;
-}
+import { ReplayLearner, type ReplayOptions } from './replay-learner.js';
 
 /**
  * Experience replay (ER) with a class-balanced buffer of raw samples, as in van de Ven, Tuytelaars & Tolias
@@ -17,8 +12,8 @@ export interface ErOptions {
  * In task-free streams (no t) both halves weigh equally. Stored: up to budget × classes raw samples, for good.
  */
 export class ErLearner extends ReplayLearner {
-  constructor(setup: LearnerSetup, opts: ErOptions = {}) {
-    super('er', setup, opts.budgetPerClass ?? 100);
+  constructor(setup: LearnerSetup, opts: ReplayOptions = {}) {
+    super('er', setup, opts);
   }
 
   protected override loss(batch: Batch): Tensor {

@@ -1,9 +1,32 @@
+import { z } from 'zod';
 import type { Tensor } from '../../core/index.js';
 import type { State } from '../../optim/index.js';
 import type { Batch } from '../../protocols/types.js';
 import { ClassifierLearner } from '../classifier.js';
 import type { LearnerSetup } from '../learner.js';
 import { offerBatch, ReplayBuffer } from './buffer.js';
+import { parseMethodOptions, positiveInt, type ReportedOptions } from '../method-options.js';
+
+/**
+ * The `--set` options of the replay methods (ER, A-GEM): `budgetPerClass`, raw samples kept per class (van de
+ * Ven et al. 2022: 100).
+ */
+export const replayOptionsSchema = z.object({
+  budgetPerClass: positiveInt().default(100),
+}).strict();
+
+export type ReplayOptions = z.input<typeof replayOptionsSchema>;
+export type ReplayResolvedOptions = z.output<typeof replayOptionsSchema>;
+
+/**
+ * A replay method's options validated, with defaults.
+ *
+ * @example
+ * resolveReplayOptions('er', { budgetPerClass: 50 }); // { budgetPerClass: 50 }
+ */
+export function resolveReplayOptions(method: string, given: Readonly<Record<string, unknown>>): ReplayResolvedOptions {
+  return parseMethodOptions(method, replayOptionsSchema, given);
+}
 
 /**
  * Base of the methods that keep raw samples (ER, A-GEM): a class-balanced reservoir fed with every observed
@@ -15,9 +38,16 @@ export abstract class ReplayLearner extends ClassifierLearner {
   /** Contexts finished (boundaries streams), from onBoundary. */
   protected finished = 0;
 
-  constructor(method: string, setup: LearnerSetup, budgetPerClass: number) {
+  private readonly options: ReplayResolvedOptions;
+
+  constructor(method: string, setup: LearnerSetup, opts: ReplayOptions) {
     super(method, { storesRawSamples: true, cumulativeStream: false }, setup);
-    this.buffer = new ReplayBuffer(setup.inputSize, budgetPerClass, this.rng);
+    this.options = resolveReplayOptions(method, opts);
+    this.buffer = new ReplayBuffer(setup.inputSize, this.options.budgetPerClass, this.rng);
+  }
+
+  override resolvedOptions(): ReportedOptions {
+    return { ...this.options };
   }
 
   /** A replay batch of `n` samples, or null while nothing is eligible. */

@@ -38,8 +38,8 @@ export const runConfigSchema = z.object({
   threads: z.number().int().positive().nullable(),
   /** Where accuracies are measured: the test set, or the validation split (for tuning). */
   evalSplit: z.enum(['test', 'validation']),
-  /** Method-specific options (`--set key=value`); each method validates its own. */
-  methodOptions: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])),
+  /** Method-specific options (`--set key=value`); each method validates its own. Lists are recorded as arrays. */
+  methodOptions: z.record(z.string(), z.union([z.number(), z.boolean(), z.string(), z.array(z.number())])),
 }).refine((c) => c.classOrder === null || new Set(c.classOrder).size === 10, {
   message: 'class-order must be a permutation of 0..9 (each class exactly once)',
   path: ['classOrder'],

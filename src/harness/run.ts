@@ -8,6 +8,8 @@ import type { RunConfig } from './config.js';
 import { TestSet } from './evaluate.js';
 import { learnerCheckpointConfig, loadLearner, saveLearner } from './persist.js';
 import { loadRun, saveRun, type RunProgress } from './progress.js';
+import { provenance, type Provenance } from './provenance.js';
+import { optionRecord } from '../learners/index.js';
 
 /** What `engram run` writes (fractions in 0–1). */
 export interface RunResult {
@@ -36,7 +38,10 @@ export interface RunResult {
   storedRawSamples: { max: number; atEnd: number };
   /** Method-specific series (e.g. Engram's surprise and sleeps), rows of numbers. */
   series: Record<string, number[][]>;
+  /** The resolved configuration; `methodOptions` holds every option the learner ran with, defaults included. */
   config: RunConfig;
+  /** Which code, versions and machine produced the result. */
+  provenance: Provenance;
 }
 
 export interface RunHooks {
@@ -108,6 +113,7 @@ export function runExperiment(cfg: RunConfig, hooks: RunHooks = {}): RunResult {
     samples: 0,
     elapsedMs: 0,
   };
+  const origin = provenance(b, resumed ? p.iteration : null);
   const elapsed = (): number => p.elapsedMs + performance.now() - t0;
   // Samples of contexts 0..phase: what a cumulative (joint) stream holds.
   const heldByPhase = (phase: number): number =>
@@ -168,7 +174,8 @@ export function runExperiment(cfg: RunConfig, hooks: RunHooks = {}): RunResult {
     backend: { name: b.name, blas: b.blas, threads: b.getThreads(), description: describeBackend(b) },
     storedRawSamples: p.stored,
     series: learner.series?.() ?? {},
-    config: cfg,
+    config: { ...cfg, methodOptions: optionRecord(learner.resolvedOptions()) },
+    provenance: origin,
   };
 }
 

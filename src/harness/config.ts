@@ -30,7 +30,13 @@ export const runConfigSchema = z.object({
   contexts: positiveInt('contexts'),
   /** Zero pixels around each image before the context's transform (permuted MNIST: 2, van de Ven's MNIST32). */
   padding: z.number().int('padding must be a whole number').min(0).max(64),
-  classOrder: z.array(z.number().int().min(0).max(9)).length(10).nullable(),
+  /** Split MNIST's class order, resolved (`--class-order random` is drawn from the seed); null = 0..9. */
+  classOrder: z.array(z.number().int().min(0).max(9)).length(10, 'name all 10 classes, e.g. 3,7,0,1,2,4,5,6,8,9, or random').nullable(),
+  /**
+   * Task-free streams: half-width in iterations of the ramps between contexts, resolved (default
+   * min(500, ⌊iters / 4⌋)); null in boundaries streams, which have no ramps.
+   */
+  fuzziness: z.number().int('fuzziness must be a whole number').nonnegative('fuzziness must be ≥ 0').nullable(),
   valPerContext: z.number().int().nonnegative(),
   dataDir: z.string().nullable(),
   evalEvery: positiveInt('eval-every'),
@@ -38,20 +44,33 @@ export const runConfigSchema = z.object({
   threads: z.number().int().positive().nullable(),
   /** Where accuracies are measured: the test set, or the validation split (for tuning). */
   evalSplit: z.enum(['test', 'validation']),
-  /** Method-specific options (`--set key=value`); each method validates its own. Lists are recorded as arrays. */
+  /**
+   * The method's own options (`--set key=value`). Resolved by `resolveConfig`: every option of the method,
+   * defaults included, as the method validated them.
+   */
   methodOptions: z.record(z.string(), z.union([z.number(), z.boolean(), z.string(), z.array(z.number())])),
 }).refine((c) => c.classOrder === null || new Set(c.classOrder).size === 10, {
   message: 'class-order must be a permutation of 0..9 (each class exactly once)',
   path: ['classOrder'],
-}).refine((c) => c.protocol !== 'split-mnist' || c.contexts === 5, {
-  message: 'split-mnist has exactly 5 contexts (pairs of classes); --contexts applies to permuted/rotated MNIST',
+}).refine((c) => c.classOrder === null || c.protocol === 'split-mnist', {
+  message: 'applies to split-mnist only (it decides which classes form which context)',
+  path: ['classOrder'],
+}).refine((c) => c.protocol !== 'split-mnist' || c.contexts === 5 || c.contexts === 10, {
+  message: 'split-mnist has 5 contexts (pairs of classes) or 10 (one class each)',
   path: ['contexts'],
+}).refine((c) => c.protocol !== 'split-mnist' || c.contexts !== 10 || c.scenario === 'class', {
+  message: 'split-mnist with 10 one-class contexts needs --scenario class (with one class per context, task-IL is ' +
+    'trivial and domain-IL has a single label)',
+  path: ['contexts'],
+}).refine((c) => c.fuzziness === null || 2 * c.fuzziness <= c.iters, {
+  message: 'the ramps of a task-free stream are at most half a context long: use at most iters / 2',
+  path: ['fuzziness'],
 });
 
 export type RunConfig = z.infer<typeof runConfigSchema>;
 
 /** Protocol-specific defaults, applied where the user gave no value. */
-export function protocolDefaults(protocol: RunConfig['protocol']): Omit<RunConfig, 'protocol' | 'scenario' | 'stream' | 'method' | 'seed' | 'dataDir' | 'classOrder' | 'threads' | 'bias' | 'methodOptions' | 'evalSplit'> {
+export function protocolDefaults(protocol: RunConfig['protocol']): Omit<RunConfig, 'protocol' | 'scenario' | 'stream' | 'method' | 'seed' | 'dataDir' | 'classOrder' | 'fuzziness' | 'threads' | 'bias' | 'methodOptions' | 'evalSplit'> {
   if (protocol === 'split-mnist') {
     return {
       iters: 2000, batch: 128, lr: 1e-3, optimizer: 'adam', momentum: 0, hidden: [400, 400], activation: 'relu',

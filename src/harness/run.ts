@@ -193,6 +193,7 @@ export function protocolConfig(cfg: RunConfig, cumulative: boolean): ProtocolCon
     valPerContext: cfg.valPerContext,
     dataDir: cfg.dataDir,
     padding: cfg.padding,
+    ...(cfg.fuzziness !== null ? { fuzziness: cfg.fuzziness } : {}),
     cumulative,
   };
 }

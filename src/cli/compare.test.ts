@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { resolveConfig } from '../harness/index.js';
+import { randomClassOrder, resolveConfig } from '../harness/index.js';
 import type { CompareSummary, SummaryRow } from './compare-summary.js';
 import { aggregate, configDifference, defaultJobs, planGrid, readResult, runPool, sharedCoresEnv, type ResultLike } from './compare.js';
 
@@ -75,6 +75,14 @@ test('plan: every method × seed once, seed by seed, with file names and the run
   assert.equal(plan[1]!.config.method, 'er');
   assert.equal(plan[1]!.config.iters, 20);
   assert.deepEqual(plan[4]!.config, resolveConfig({ protocol: 'split-mnist', iters: 20, method: 'er', seed: 2 }), 'resolved per run');
+  // Stream variations pass through, resolved per run: each seed draws its own class order.
+  const varied = planGrid({ protocol: 'split-mnist', stream: 'task-free', classOrder: 'random', fuzziness: 100, contexts: 10 },
+    ['naive'], [1, 2], 'out', ['--class-order', 'random', '--fuzziness', '100', '--contexts', '10']);
+  assert.deepEqual(varied[0]!.config.classOrder, randomClassOrder(1));
+  assert.deepEqual(varied[1]!.config.classOrder, randomClassOrder(2));
+  assert.equal(varied[1]!.config.fuzziness, 100);
+  assert.equal(varied[1]!.config.contexts, 10);
+  assert.ok(varied[1]!.args.includes('random') && varied[1]!.args.includes('--fuzziness'));
   const perm = planGrid({ protocol: 'permuted-mnist', stream: 'task-free' }, ['si'], [7], 'd');
   assert.equal(basename(perm[0]!.file), 'permuted-mnist-domain-task-free-si-s7.json');
 });
@@ -129,6 +137,13 @@ test('bad input exits 2 with one line before starting anything', () => {
     [['--methods', 'naive', '--seeds', '1', '--method', 'er'], /--method is set by compare: use --methods/],
     [['--methods', 'naive', '--seeds', '1', '--iters', '0'], /iters must be positive/],
     [['--methods', 'naive', '--seeds', '1,x'], /--seeds must be comma-separated whole numbers/],
+    [['--methods', 'naive', '--seeds', '1,1'], /--seeds names seed 1 twice/],
+    [['--methods', 'naive,er,naive', '--seeds', '1'], /--methods names naive twice/],
+    [['--methods', 'naive', '--seeds', '1', '--bias', '--no-bias'], /--bias and --no-bias contradict each other/],
+    // Every method of the grid is checked before anything starts.
+    [['--methods', 'naive,engram', '--seeds', '1', '--lr', '0.1'], /engram does not use --lr/],
+    [['--methods', 'ewc', '--seeds', '1', '--set', 'lamda=1'], /ewc has no option "lamda"/],
+    [['--methods', 'naive', '--seeds', '1', '--fuzziness', '5'], /--fuzziness applies to --stream task-free/],
   ];
   for (const [args, pattern] of cases) {
     const r = run('compare', ...args, '--out-dir', dir);

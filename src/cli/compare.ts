@@ -13,6 +13,7 @@ import { meanSd, type MeanSd } from '../metrics/index.js';
 import type { CompareSummary, FailedRun, SummaryRow } from './compare-summary.js';
 import { renderJson, renderMarkdown } from './compare-table.js';
 import { writeAtomic } from './files.js';
+import { refuseContradictions } from './flags.js';
 
 /**
  * `engram compare`: runs a grid of `engram run` invocations (methods × seeds) in child processes, a few at a
@@ -217,15 +218,24 @@ interface CompareOptions {
   resume?: boolean;
 }
 
+/** The first item that occurs twice in `items`, or undefined. */
+function repeated<T>(items: readonly T[]): T | undefined {
+  return items.find((x, i) => items.indexOf(x) !== i);
+}
 const list = (what: string) => (v: string): string[] => {
   const parts = v.split(',').map((s) => s.trim());
   if (parts.some((p) => p === '')) throw new InvalidArgumentError(`${what} must be a comma-separated list, e.g. naive,er.`);
-  return [...new Set(parts)];
+  const twice = repeated(parts);
+  if (twice !== undefined) throw new InvalidArgumentError(`${what} names ${twice} twice; give each once.`);
+  return parts;
 };
 const seedList = (v: string): number[] => {
   const parts = v.split(',').map((s) => s.trim());
   if (parts.some((p) => !/^\d+$/.test(p))) throw new InvalidArgumentError('--seeds must be comma-separated whole numbers, e.g. 1,2,3.');
-  return [...new Set(parts.map(Number))];
+  const seeds = parts.map(Number);
+  const twice = repeated(seeds);
+  if (twice !== undefined) throw new InvalidArgumentError(`--seeds names seed ${twice} twice (its runs would be identical); give each once, e.g. 1,2,3.`);
+  return seeds;
 };
 const positiveInt = (what: string) => (v: string): number => {
   if (!/^\d+$/.test(v.trim()) || Number(v) < 1) throw new InvalidArgumentError(`${what} must be a positive whole number.`);
@@ -254,6 +264,7 @@ function parseRunOptions(runCmd: Command | undefined, runArgs: readonly string[]
     .configureOutput({ writeErr: () => {}, writeOut: () => {} })
     .action(() => {});
   for (const o of runCmd.options) probe.addOption(o);
+  refuseContradictions(probe);
   try {
     probe.parse([...runArgs], { from: 'user' });
   } catch (e) {
@@ -461,8 +472,9 @@ export function registerCompare(program: Command): void {
     .allowExcessArguments()
     .addHelpText('after', `
 Any other option is passed through to every \`engram run\` (e.g. --iters, --batch, --lr, --hidden, --data-dir,
---eval-every, --curve-samples, --threads) and checked before anything starts; --method, --seed, --out,
---save, --load and --checkpoint are not allowed.
+--eval-every, --curve-samples, --threads, --contexts, --fuzziness, --class-order random, --set key=value) and
+checked before anything starts for every method of the grid; --method, --seed, --out, --save, --load and
+--checkpoint are not allowed. --class-order random draws each seed's own class order.
 
 Each run writes <out-dir>/<protocol>-<scenario>-<stream>-<method>-s<seed>.json. A failed run is reported with
 its child's last stderr line; the others go on and compare exits 1 with the table of those that succeeded.

@@ -44,6 +44,26 @@ test('bad input: one clear line, exit code 2, no stack trace', () => {
     [['run', '--load', '/nonexistent/x.engram', ...tiny], /cannot read checkpoint/],
     [['frobnicate'], /unknown command/],
     [['run', '--resume', ...tiny], /--resume needs --checkpoint FILE/],
+    // Run options a method does not use are refused, naming its own option.
+    [['run', '--method', 'engram', '--lr', '0.01'], /^engram: error: engram does not use --lr; set its sleep learning rate with --set lr=/],
+    [['run', '--method', 'engram', '--optimizer', 'sgd'], /engram does not use --optimizer/],
+    [['run', '--method', 'gen-classifier', '--hidden', '50'], /gen-classifier does not use --hidden; set its VAEs' layer sizes with --set hidden=/],
+    [['run', '--momentum', '0.9'], /--momentum applies to --optimizer sgd/],
+    // Method options: a typo names the method's options; methods without options refuse any.
+    [['run', '--method', 'ewc', '--set', 'lamda=1'], /ewc has no option "lamda"; its options: lambda, fisherSamples, fisherLabels, consolidateEvery/],
+    [['run', '--method', 'naive', '--set', 'lambda=1'], /naive has no options/],
+    [['run', '--method', 'lwf', '--set', 'snapshotEvery=10'], /lwf option snapshotEvery: applies to task-free streams only/],
+    // Machine limits and contradictions.
+    [['run', '--hidden', '100000000'], /--hidden: a 784×100000000 weight matrix .* choose smaller --hidden sizes/],
+    [['run', '--threads', '100000'], /--threads 100000: this machine runs \d+ threads? at once; use at most --threads \d+/],
+    [['run', '--bias', '--no-bias'], /--bias and --no-bias contradict each other/],
+    // Stream variations.
+    [['run', '--fuzziness', '100'], /--fuzziness applies to --stream task-free/],
+    [['run', '--stream', 'task-free', '--iters', '100', '--fuzziness', '60'], /--fuzziness 60: .*50 with --iters 100/],
+    [['run', '--contexts', '10', '--scenario', 'domain'], /--contexts: split-mnist with 10 one-class contexts needs --scenario class/],
+    [['run', '--contexts', '4'], /--contexts: split-mnist has 5 contexts .* or 10/],
+    [['run', '--class-order', 'shuffled'], /--class-order must be comma-separated whole numbers, e.g. 3,7,0,1,2,4,5,6,8,9, or random/],
+    [['run', '--protocol', 'permuted-mnist', '--class-order', 'random'], /--class-order: applies to split-mnist only/],
   ];
   for (const [args, pattern] of cases) {
     const r = run(...args);
@@ -63,7 +83,8 @@ test('a tiny run writes the result JSON with every documented field, and save/lo
   assert.match(r.stdout, /ACC/);
   const j = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>;
   for (const k of ['protocol', 'scenario', 'stream', 'method', 'seed', 'accuracyMatrix', 'acc', 'bwt', 'fwt', 'forgetting',
-    'onlineCurve', 'wallSeconds', 'trainSamplesPerSecond', 'peakRssMB', 'params', 'backend', 'storedRawSamples', 'config']) {
+    'onlineCurve', 'wallSeconds', 'trainSamplesPerSecond', 'peakRssMB', 'params', 'backend', 'storedRawSamples', 'config',
+    'provenance']) {
     assert.ok(k in j, `result lacks ${k}`);
   }
   assert.equal(j['seed'], 3);
@@ -97,4 +118,40 @@ test('a run idles its OpenMP threads passively unless the environment chose a po
   assert.equal(banner(base), 'passive');
   assert.equal(banner({ ...base, OMP_WAIT_POLICY: 'active' }), 'active');
   assert.equal(banner({ ...base, GOMP_SPINCOUNT: '2000' }), 'spin:2000');
+});
+
+const readJson = (file: string): Record<string, unknown> => JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+const matrixOf = (file: string): number[][] => readJson(file)['accuracyMatrix'] as number[][];
+
+test('the result records its provenance and every resolved method option; --set lambda changes EWC\'s run', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'engram-cli-ewc-'));
+  const short = ['--method', 'ewc', '--scenario', 'task', ...tiny, '--iters', '30', '--threads', '1', '--no-progress'];
+  const def = run('run', ...short, '--out', join(dir, 'default.json'));
+  assert.equal(def.status, 0, def.stderr);
+  const strong = run('run', ...short, '--set', 'lambda=1e9', '--out', join(dir, 'strong.json'));
+  assert.equal(strong.status, 0, strong.stderr);
+  const config = (f: string) => readJson(join(dir, f))['config'] as { methodOptions: Record<string, unknown> };
+  assert.deepEqual(config('default.json').methodOptions, { lambda: 1e5, fisherSamples: 12_000, fisherLabels: 'all' });
+  assert.equal(config('strong.json').methodOptions['lambda'], 1e9);
+  assert.notDeepEqual(matrixOf(join(dir, 'strong.json')), matrixOf(join(dir, 'default.json')), 'lambda must change the run');
+  const p = readJson(join(dir, 'default.json'))['provenance'] as Record<string, unknown>;
+  for (const k of ['commit', 'commitUnavailable', 'dirty', 'node', 'engram', 'backend', 'addon', 'cpu', 'threads', 'ompWaitPolicy']) {
+    assert.ok(k in p, `provenance lacks ${k}`);
+  }
+  assert.equal(p['threads'], 1);
+  assert.ok(p['commit'] === null ? typeof p['commitUnavailable'] === 'string' : /^[0-9a-f]{40}$/.test(String(p['commit'])));
+});
+
+test('stream variations: 10 one-class contexts, a random class order drawn from the seed, the fuzziness recorded', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'engram-cli-stream-'));
+  const out = join(dir, 'r.json');
+  const r = run('run', ...tiny, '--stream', 'task-free', '--contexts', '10', '--class-order', 'random', '--seed', '5',
+    '--fuzziness', '2', '--threads', '1', '--no-progress', '--out', out);
+  assert.equal(r.status, 0, r.stderr);
+  const cfg = readJson(out)['config'] as { classOrder: number[]; fuzziness: number; contexts: number };
+  assert.equal(matrixOf(out).length, 10);
+  assert.equal(matrixOf(out)[0]!.length, 10);
+  assert.deepEqual([...cfg.classOrder].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.notDeepEqual(cfg.classOrder, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.equal(cfg.fuzziness, 2);
 });

@@ -1,15 +1,13 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { SingleBar } from 'cli-progress';
 import { ZodError } from 'zod';
-import { describeBackend, getBackend, nativeLoaded, ompWaitChosen } from '../kernels/index.js';
 import { describeWaitPolicy, RUN_WAIT_POLICY, waitPolicyVars } from '../kernels/wait-policy.js';
 import { listMethods } from '../learners/index.js';
-import { protocolNames, resolveConfig, runExperiment, scenarioNames, streamNames, type RunConfig } from '../harness/index.js';
+import { protocolNames, resolveConfig, scenarioNames, streamNames, type RunConfig } from '../harness/index.js';
 import { registerCompare } from './compare.js';
+import { executeRun, setRunWaitPolicy } from './execute-run.js';
+import { refuseContradictions } from './flags.js';
 import { registerPlotCurves } from './plot-curves.js';
-import { writeAtomic } from './files.js';
-import { summary } from './format.js';
 import { setOption } from './set-option.js';
 
 /** Exit code for bad input (usage, data, configuration). */
@@ -24,10 +22,14 @@ const num = (what: string) => (v: string): number => {
   if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${what} must be a number.`);
   return n;
 };
-const intList = (what: string) => (v: string): number[] => {
+const intList = (what: string, example: string) => (v: string): number[] => {
   const parts = v.split(',').map((s) => s.trim());
-  if (parts.some((p) => !/^\d+$/.test(p))) throw new InvalidArgumentError(`${what} must be comma-separated whole numbers, e.g. 400,400.`);
+  if (parts.some((p) => !/^\d+$/.test(p))) throw new InvalidArgumentError(`${what} must be comma-separated whole numbers, e.g. ${example}.`);
   return parts.map(Number);
+};
+const classOrder = (v: string): number[] | 'random' => {
+  if (v.trim() === 'random') return 'random';
+  return intList('--class-order', '3,7,0,1,2,4,5,6,8,9, or random')(v);
 };
 
 interface RunOptions {
@@ -46,7 +48,8 @@ interface RunOptions {
   bias?: boolean;
   contexts?: number;
   padding?: number;
-  classOrder?: number[];
+  classOrder?: number[] | 'random';
+  fuzziness?: number;
   valPerContext?: number;
   dataDir?: string;
   evalEvery?: number;
@@ -64,16 +67,13 @@ interface RunOptions {
 }
 
 function runCommand(opts: RunOptions): void {
-  // Idle OpenMP workers sleep at once (RUN_WAIT_POLICY, passive) instead of spinning: a spinning worker takes
-  // the core another process's main thread needs, and two runs side by side (or one beside any busy process)
-  // slowed each other up to 7× with OMP_WAIT_POLICY=active (`npm run concurrency` measures it). OMP_WAIT_POLICY
-  // or GOMP_SPINCOUNT set by the user wins. Set before the native addon (and with it libgomp, which reads the
-  // variables once) loads.
-  if (!ompWaitChosen(process.env) && !nativeLoaded()) Object.assign(process.env, waitPolicyVars(RUN_WAIT_POLICY));
+  setRunWaitPolicy();
   const methodNames = listMethods().map((m) => m.name);
   if (opts.method !== undefined && !methodNames.includes(opts.method)) {
     throw new UsageError(`unknown method "${opts.method}"; available: ${methodNames.join(', ')}`);
   }
+  if (opts.resume === true && opts.checkpoint === undefined) throw new UsageError('--resume needs --checkpoint FILE');
+  if (opts.checkpointEvery !== undefined && opts.checkpointEvery < 1) throw new UsageError('--checkpoint-every must be positive');
   const cfg = resolveConfig({
     protocol: opts.protocol,
     scenario: opts.scenario,
@@ -91,6 +91,7 @@ function runCommand(opts: RunOptions): void {
     contexts: opts.contexts,
     padding: opts.padding,
     classOrder: opts.classOrder,
+    fuzziness: opts.fuzziness,
     valPerContext: opts.valPerContext,
     dataDir: opts.dataDir,
     evalEvery: opts.evalEvery,
@@ -99,37 +100,7 @@ function runCommand(opts: RunOptions): void {
     methodOptions: opts.set,
     evalSplit: opts.evalSplit,
   });
-  if (opts.resume === true && opts.checkpoint === undefined) throw new UsageError('--resume needs --checkpoint FILE');
-  if (opts.checkpointEvery !== undefined && opts.checkpointEvery < 1) throw new UsageError('--checkpoint-every must be positive');
-  // The run sets the thread count itself; set it here too so that the banner says what will be used.
-  if (cfg.threads !== null) getBackend().setThreads(cfg.threads);
-  process.stderr.write(`engram: backend ${describeBackend(getBackend())}, idle OpenMP threads: ${describeWaitPolicy(process.env)}\n`);
-  const bar = new SingleBar({
-    format: '{bar} {percentage}% | iter {value}/{total} | loss {loss} | eta {eta}s',
-    noTTYOutput: opts.progress,
-    notTTYSchedule: 10_000,
-    stream: process.stderr,
-    hideCursor: true,
-  });
-  let started = false;
-  const result = runExperiment(cfg, {
-    ...(opts.load !== undefined ? { loadFrom: opts.load } : {}),
-    ...(opts.save !== undefined ? { saveTo: opts.save } : {}),
-    ...(opts.checkpoint !== undefined
-      ? { checkpoint: { file: opts.checkpoint, every: opts.checkpointEvery ?? 1000, resume: opts.resume === true } }
-      : {}),
-    onIteration: (i, total, loss) => {
-      if (!started) {
-        bar.start(total, i - 1, { loss: 'n/a' });
-        started = true;
-      }
-      if (i % 20 === 0 || i === total) bar.update(i, { loss: loss.toFixed(4) });
-    },
-  });
-  if (started) bar.stop();
-  if (opts.out !== undefined) writeAtomic(opts.out, JSON.stringify(result, null, 1) + '\n');
-  process.stdout.write(summary(result) + '\n');
-  if (opts.out !== undefined) process.stdout.write(`result written to ${opts.out}\n`);
+  executeRun(cfg, opts, opts.progress);
 }
 
 class UsageError extends Error {
@@ -146,7 +117,7 @@ export function buildProgram(): Command {
 
   const width = Math.max(...listMethods().map((m) => m.name.length));
   const methods = listMethods().map((m) => `  ${m.name.padEnd(width)}  ${m.description}`).join('\n');
-  program
+  const runCmd = program
     .command('run')
     .description('train one method on one protocol and report the accuracy matrix, ACC, BWT, FWT, forgetting, speed and memory')
     .addOption(new Option('--protocol <name>', 'benchmark').choices([...protocolNames]).default('split-mnist'))
@@ -159,14 +130,15 @@ export function buildProgram(): Command {
     .option('--lr <x>', 'learning rate (default 1e-3 split, 1e-4 permuted/rotated)', num('--lr'))
     .addOption(new Option('--optimizer <name>', 'optimiser (default adam)').choices(['adam', 'sgd']))
     .option('--momentum <x>', 'SGD momentum (default 0)', num('--momentum'))
-    .option('--hidden <sizes>', 'hidden layer sizes (default 400,400 split, 1000,1000 permuted/rotated)', intList('--hidden'))
+    .option('--hidden <sizes>', 'hidden layer sizes (default 400,400 split, 1000,1000 permuted/rotated)', intList('--hidden', '400,400'))
     .addOption(new Option('--activation <fn>', 'hidden activation (default relu)').choices(['relu', 'sigmoid', 'tanh', 'gelu']))
     // Both forms, so that "not given" stays undefined and a method preset (gpm: no bias) can apply.
     .option('--bias', 'linear layers with biases (default, except where a method preset says otherwise)')
     .option('--no-bias', 'linear layers without biases')
-    .option('--contexts <n>', 'number of contexts for permuted/rotated MNIST (default 10)', int('--contexts'))
+    .option('--contexts <n>', 'number of contexts: permuted/rotated MNIST any (default 10); split-mnist 5 (pairs of classes, default) or 10 (one class each, class-IL only)', int('--contexts'))
     .option('--padding <n>', 'zero pixels around each image before permuting/rotating (default 2 on permuted MNIST, as van de Ven\'s MNIST32; 0 otherwise and for gpm)', int('--padding'))
-    .option('--class-order <perm>', 'permutation of the 10 classes deciding which classes form which context, e.g. 3,7,0,1,…', intList('--class-order'))
+    .option('--class-order <perm>', 'split-mnist: permutation of the 10 classes deciding which classes form which context, e.g. 3,7,0,1,…, or random (drawn from the seed; the result records it)', classOrder)
+    .option('--fuzziness <n>', 'task-free streams: half-width in iterations of the ramps between contexts (default min(500, iters/4)); at most iters/2', int('--fuzziness'))
     .option('--val-per-context <n>', 'training samples per context held out for validation (default 500)', int('--val-per-context'))
     .option('--data-dir <dir>', 'IDX files in MNIST layout and names (plain or .gz) to use instead of MNIST')
     .option('--eval-every <n>', 'iterations between online-curve evaluations (default iters/20)', int('--eval-every'))
@@ -185,6 +157,7 @@ export function buildProgram(): Command {
       `cores instead of slowing each other. OMP_WAIT_POLICY or GOMP_SPINCOUNT in the environment wins; spinning\n` +
       `(OMP_WAIT_POLICY=active) only pays on an otherwise idle machine (docs/USAGE.md, Shared machines).\n\nExample:\n  engram run --protocol split-mnist --scenario class --method naive --seed 1 --out naive.json`)
     .action((opts: RunOptions) => runCommand(opts));
+  refuseContradictions(runCmd);
   registerCompare(program);
   registerPlotCurves(program);
   return program;

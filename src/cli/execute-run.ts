@@ -1,0 +1,70 @@
+import { SingleBar } from 'cli-progress';
+import { describeBackend, getBackend, nativeLoaded, ompWaitChosen } from '../kernels/index.js';
+import { describeWaitPolicy, RUN_WAIT_POLICY, waitPolicyVars } from '../kernels/wait-policy.js';
+import { runExperiment, type RunConfig, type RunResult } from '../harness/index.js';
+import { writeAtomic } from './files.js';
+import { summary } from './format.js';
+
+/** Where a run reads and writes besides its result (`engram run`'s file options). */
+export interface RunFiles {
+  out?: string | undefined;
+  save?: string | undefined;
+  load?: string | undefined;
+  checkpoint?: string | undefined;
+  checkpointEvery?: number | undefined;
+  resume?: boolean | undefined;
+}
+
+/**
+ * Idle OpenMP workers sleep at once (RUN_WAIT_POLICY, passive) instead of spinning: a spinning worker takes
+ * the core another process's main thread needs, and two runs side by side (or one beside any busy process)
+ * slowed each other up to 7× with OMP_WAIT_POLICY=active (`npm run concurrency` measures it). OMP_WAIT_POLICY
+ * or GOMP_SPINCOUNT set by the user wins. Must run before the native addon (and with it libgomp, which reads the
+ * variables once) loads.
+ */
+export function setRunWaitPolicy(): void {
+  if (!ompWaitChosen(process.env) && !nativeLoaded()) Object.assign(process.env, waitPolicyVars(RUN_WAIT_POLICY));
+}
+
+/**
+ * Run `cfg` with a progress bar on stderr (unless `progress` is false and stderr is not a terminal), write the
+ * result to `files.out`, print the summary table; returns the result.
+ */
+export function executeRun(cfg: RunConfig, files: RunFiles, progress: boolean): RunResult {
+  // The run sets the thread count itself; set it here too so that the banner says what will be used.
+  if (cfg.threads !== null) getBackend().setThreads(cfg.threads);
+  process.stderr.write(`engram: backend ${describeBackend(getBackend())}, idle OpenMP threads: ${describeWaitPolicy(process.env)}\n`);
+  const bar = new SingleBar({
+    format: '{bar} {percentage}% | iter {value}/{total} | loss {loss} | eta {eta}s',
+    noTTYOutput: progress,
+    notTTYSchedule: 10_000,
+    stream: process.stderr,
+    hideCursor: true,
+  });
+  let started = false;
+  try {
+    const result = runExperiment(cfg, {
+      ...(files.load !== undefined ? { loadFrom: files.load } : {}),
+      ...(files.save !== undefined ? { saveTo: files.save } : {}),
+      ...(files.checkpoint !== undefined
+        ? { checkpoint: { file: files.checkpoint, every: files.checkpointEvery ?? 1000, resume: files.resume === true } }
+        : {}),
+      onIteration: (i, total, loss) => {
+        if (!started) {
+          bar.start(total, i - 1, { loss: 'n/a' });
+          started = true;
+        }
+        if (i % 20 === 0 || i === total) bar.update(i, { loss: loss.toFixed(4) });
+      },
+    });
+    if (started) bar.stop();
+    started = false;
+    if (files.out !== undefined) writeAtomic(files.out, JSON.stringify(result, null, 1) + '\n');
+    process.stdout.write(summary(result) + '\n');
+    if (files.out !== undefined) process.stdout.write(`result written to ${files.out}\n`);
+    return result;
+  } finally {
+    // An error mid-run must not leave the bar redrawing (its timer would keep the process alive).
+    if (started) bar.stop();
+  }
+}

@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -155,3 +155,72 @@ test('stream variations: 10 one-class contexts, a random class order drawn from 
   assert.notDeepEqual(cfg.classOrder, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   assert.equal(cfg.fuzziness, 2);
 });
+
+test('reproduce: the same run matches exactly (exit 0); a different matrix exits 1 naming the first difference', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'engram-cli-repro-'));
+  const out = join(dir, 'r.json');
+  const first = run('run', ...tiny, '--method', 'lwf', '--stream', 'task-free', '--set', 'snapshotEvery=7', '--threads', '1',
+    '--no-progress', '--out', out);
+  assert.equal(first.status, 0, first.stderr);
+  const again = run('reproduce', out, '--no-progress', '--out', join(dir, 'again.json'));
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stdout, /reproduced: the accuracy matrix \(5×5\) matches .*r\.json exactly/);
+  assert.deepEqual(matrixOf(join(dir, 'again.json')), matrixOf(out));
+  assert.deepEqual((readJson(join(dir, 'again.json'))['config'] as Record<string, unknown>)['methodOptions'], { temperature: 2, snapshotEvery: 7 });
+
+  // Another matrix than this code gives: exit 1, the first differing entry shown.
+  const j = readJson(out);
+  const m = j['accuracyMatrix'] as number[][];
+  m[2]![1] = m[2]![1]! + 0.01;
+  const changed = join(dir, 'changed.json');
+  writeFileSync(changed, JSON.stringify(j));
+  const differs = run('reproduce', changed, '--no-progress');
+  assert.equal(differs.status, 1, differs.stderr);
+  assert.match(differs.stdout, /NOT reproduced: .*first difference: R\[3\]\[2\]/);
+
+  // No provenance, or another commit: still run, with a warning.
+  const { provenance: _p, ...bare } = readJson(out);
+  const old = join(dir, 'old.json');
+  writeFileSync(old, JSON.stringify(bare));
+  const noProv = run('reproduce', old, '--no-progress');
+  assert.equal(noProv.status, 0, noProv.stderr);
+  assert.match(noProv.stderr, /warning: .*old\.json records no provenance/);
+  const other = join(dir, 'other.json');
+  writeFileSync(other, JSON.stringify({ ...bare, provenance: { commit: 'f'.repeat(40), dirty: false } }));
+  const otherCommit = run('reproduce', other, '--no-progress');
+  assert.equal(otherCommit.status, 0, otherCommit.stderr);
+  assert.match(otherCommit.stderr, /warning: .*was produced by commit ffffffffffff, .*the commit differs/);
+});
+
+test('reproduce: a malformed or missing file is one line, exit 2', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'engram-cli-repro-bad-'));
+  const write = (name: string, text: string): string => {
+    const f = join(dir, name);
+    writeFileSync(f, text);
+    return f;
+  };
+  const cases: [string, RegExp][] = [
+    [join(dir, 'missing.json'), /cannot read .*missing\.json/],
+    [write('text.json', 'not json'), /text\.json is not JSON/],
+    [write('empty.json', '{}'), /empty\.json is not a result file: accuracyMatrix/],
+    [write('cfg.json', JSON.stringify({ accuracyMatrix: [[1]], config: { protocol: 'cifar' } })), /cfg\.json: its config is not a run configuration/],
+    [write('method.json', JSON.stringify({ accuracyMatrix: [[1]], config: { ...baseConfig(), method: 'nope' } })), /unknown method "nope"/],
+    [write('opts.json', JSON.stringify({ accuracyMatrix: [[1]], config: { ...baseConfig(), method: 'ewc', methodOptions: { lamda: 1 } } })),
+      /ewc has no option "lamda"/],
+  ];
+  for (const [file, pattern] of cases) {
+    const r = run('reproduce', file);
+    assert.equal(r.status, 2, `${file}: ${r.stderr}`);
+    assert.match(r.stderr, pattern);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+});
+
+/** A complete, valid run configuration (as a result file records it). */
+function baseConfig(): Record<string, unknown> {
+  return {
+    protocol: 'split-mnist', scenario: 'class', stream: 'boundaries', method: 'naive', seed: 1, iters: 5, batch: 16, lr: 0.001,
+    optimizer: 'adam', momentum: 0, hidden: [16], activation: 'relu', bias: true, contexts: 5, padding: 0, classOrder: null,
+    fuzziness: null, valPerContext: 500, dataDir: null, evalEvery: 5, curveSamples: 20, threads: 1, evalSplit: 'test', methodOptions: {},
+  };
+}

@@ -8,6 +8,7 @@ import { registerCompare } from './compare.js';
 import { executeRun, setRunWaitPolicy } from './execute-run.js';
 import { refuseContradictions } from './flags.js';
 import { registerPlotCurves } from './plot-curves.js';
+import { registerReproduce } from './reproduce.js';
 import { setOption } from './set-option.js';
 
 /** Exit code for bad input (usage, data, configuration). */
@@ -159,6 +160,7 @@ export function buildProgram(): Command {
     .action((opts: RunOptions) => runCommand(opts));
   refuseContradictions(runCmd);
   registerCompare(program);
+  registerReproduce(program);
   registerPlotCurves(program);
   return program;
 }

@@ -11,6 +11,5 @@ export function typedOptionValue(raw: string): number | boolean | string {
 export const setOption = (v: string, prev: Record<string, number | boolean | string> = {}): Record<string, number | boolean | string> => {
   const m = /^([A-Za-z][\w]*)=(.*)$/.exec(v.trim());
   if (m === null) throw new InvalidArgumentError('--set takes key=value, e.g. --set viscosity=0.');
-  const [, key, raw] = m as unknown as [string, string, string];
-  return { ...prev, [key]: typedOptionValue(raw) };
+  return { ...prev, [m[1]!]: typedOptionValue(m[2]!) };
 };

@@ -23,13 +23,13 @@ export const runConfigSchema = z.object({
   batch: positiveInt('batch'),
   lr: z.number().positive('lr must be positive').finite(),
   optimizer: z.enum(['adam', 'sgd']),
-  momentum: z.number().min(0).max(1),
+  momentum: z.number().min(0, 'must be ≥ 0').max(1, 'must be at most 1, e.g. 0.9'),
   hidden: z.array(positiveInt('hidden layer size')).min(1, 'hidden needs at least one layer size'),
   activation: z.enum(['relu', 'sigmoid', 'tanh', 'gelu']),
   bias: z.boolean(),
   contexts: positiveInt('contexts'),
   /** Zero pixels around each image before the context's transform (permuted MNIST: 2, van de Ven's MNIST32). */
-  padding: z.number().int('padding must be a whole number').min(0).max(64),
+  padding: z.number().int('padding must be a whole number').min(0, 'must be ≥ 0').max(64, 'must be at most 64'),
   /** Split MNIST's class order, resolved (`--class-order random` is drawn from the seed); null = 0..9. */
   classOrder: z.array(z.number().int().min(0).max(9)).length(10, 'name all 10 classes, e.g. 3,7,0,1,2,4,5,6,8,9, or random').nullable(),
   /**
@@ -37,11 +37,11 @@ export const runConfigSchema = z.object({
    * min(500, ⌊iters / 4⌋)); null in boundaries streams, which have no ramps.
    */
   fuzziness: z.number().int('fuzziness must be a whole number').nonnegative('fuzziness must be ≥ 0').nullable(),
-  valPerContext: z.number().int().nonnegative(),
+  valPerContext: z.number().int('must be a whole number').nonnegative('must be ≥ 0'),
   dataDir: z.string().nullable(),
   evalEvery: positiveInt('eval-every'),
   curveSamples: positiveInt('curve-samples'),
-  threads: z.number().int().positive().nullable(),
+  threads: z.number().int('must be a whole number').positive('must be positive').nullable(),
   /** Where accuracies are measured: the test set, or the validation split (for tuning). */
   evalSplit: z.enum(['test', 'validation']),
   /**

@@ -92,8 +92,8 @@ function buildHoldouts(config: ResolvedProtocolConfig, data: MnistData, classes:
     const left = pool.length - config.valPerContext;
     if (left < config.batchSize) {
       throw new ProtocolConfigError(
-        `context ${t} has ${pool.length} training images: holding out valPerContext=${config.valPerContext} leaves ` +
-          `${left}, fewer than batchSize=${config.batchSize}`,
+        `context ${t + 1} has ${pool.length} training images: holding out --val-per-context ${config.valPerContext} leaves ` +
+          `${left}, fewer than --batch ${config.batchSize}`,
       );
     }
   };

@@ -280,7 +280,7 @@ test('configuration errors are reported before any work', () => {
   bad({ fuzziness: 11 }, /fuzziness must be an integer in 0\.\.10/);
   bad({ numContexts: 11 }, /at most 10 contexts/);
   bad({ batchSize: 0 }, /batchSize/);
-  bad({ valPerContext: 110 }, /leaves 10, fewer than batchSize=16/);
+  bad({ valPerContext: 110 }, /holding out --val-per-context 110 leaves 10, fewer than --batch 16/);
   bad({ seed: 1.5 }, /seed/);
   bad({ padding: -1 }, /padding must be an integer/);
   bad({ padding: 1.5 }, /padding must be an integer/);

@@ -6,7 +6,7 @@ import { getBackend, loadNativeBackend, nativeHasOpenblas, nativeLoadError, ompW
 import { describeWaitPolicy, RUN_WAIT_POLICY, waitPolicyVars } from '../kernels/wait-policy.js';
 import { Mlp } from '../nn/index.js';
 import { adam, applyUpdates } from '../optim/index.js';
-import { gitState } from './git-state.js';
+import { gitState } from '../harness/provenance.js';
 import { synapseGradients, synapseRunner, synapseStepMs } from './synapse-step.js';
 import { bestByThreads, measureTorch, peerVerdict, type PeerSetting, type TorchRun } from './torch-peer.js';
 

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { writeAtomic } from '../cli/files.js';
 import { parseWaitPolicy, waitPolicyEnv, waitPolicyName, type WaitPolicy } from '../kernels/wait-policy.js';
-import { gitState } from './git-state.js';
+import { gitState } from '../harness/provenance.js';
 
 /**
  * `npm run concurrency -- [--full] [--json FILE]`: does an `engram run` hold up when another one shares the

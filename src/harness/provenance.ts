@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeBackend, type Backend } from '../kernels/index.js';
 import { nativeInfo } from '../kernels/native.js';
+import { describeWaitPolicy } from '../kernels/wait-policy.js';
 
 /** Where a result came from: enough to tell whether another run could give the same numbers. */
 export interface Provenance {
@@ -30,7 +31,7 @@ export interface Provenance {
   cpu: { model: string; cores: number };
   /** Threads the native kernels used. */
   threads: number;
-  /** How idle OpenMP threads wait: OMP_WAIT_POLICY, `spin N` (GOMP_SPINCOUNT), or `default`. */
+  /** How idle OpenMP threads wait, in `describeWaitPolicy`'s words (`passive`, `active`, `spin:N`, `default`). */
   ompWaitPolicy: string;
   /** Iteration a resumed run continued from (null: it ran from the start in one go). */
   resumedAt: number | null;
@@ -90,11 +91,6 @@ function packageVersion(): string | null {
   }
 }
 
-/** How idle OpenMP threads wait in this process (libgomp reads the variables once, at load). */
-export function ompWaitPolicy(env: NodeJS.ProcessEnv = process.env): string {
-  return env['OMP_WAIT_POLICY'] ?? (env['GOMP_SPINCOUNT'] !== undefined ? `spin ${env['GOMP_SPINCOUNT']}` : 'default');
-}
-
 /**
  * The provenance of a run on backend `b` now: commit, checkout state, versions, machine, threads.
  *
@@ -117,7 +113,7 @@ export function provenance(b: Backend, resumedAt: number | null): Provenance {
     },
     cpu: { model: cpu?.model.trim() ?? 'unknown', cores: availableParallelism() },
     threads: b.getThreads(),
-    ompWaitPolicy: ompWaitPolicy(),
+    ompWaitPolicy: describeWaitPolicy(process.env),
     resumedAt,
   };
 }

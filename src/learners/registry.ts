@@ -7,9 +7,9 @@ import { ErLearner } from './replay/er.js';
 import { resolveReplayOptions } from './replay/replay-learner.js';
 import { BiRLearner, resolveBiROptions } from './generative-replay/bi-r.js';
 import { DgrLearner, resolveDgrOptions } from './generative-replay/dgr.js';
-import { genClassifierMethod } from './generative/index.js';
+import { genClassifierMethod, sldaMethod } from './generative/index.js';
 import { gpmMethod } from './projection/index.js';
-import { engramMethod, engramOptionsSchema } from './engram/index.js';
+import { engramMethod } from './engram/index.js';
 import type { Learner, LearnerSetup } from './learner.js';
 import type { RegisteredMethod } from './method.js';
 import { optionRecord, parseMethodOptions, type MethodOptions } from './method-options.js';
@@ -125,17 +125,7 @@ registerMethod({
 
 registerMethod(gpmMethod);
 registerMethod(genClassifierMethod);
-// Engram's traits are declared here while its folder is being rewritten; they belong in engram/index.ts.
-registerMethod({
-  ...engramMethod,
-  unusedRunOptions: {
-    lr: 'set its sleep learning rate with --set lr=… (the fast path\'s with --set fastLr=…)',
-    optimizer: 'it sleeps with Adam (--set lr=… sets its learning rate)',
-    momentum: 'it sleeps with Adam (--set lr=… sets its learning rate)',
-    activation: 'it uses relu',
-    bias: 'its layers always have biases',
-  },
-  resolveOptions: (given) => optionRecord(parseMethodOptions('engram', engramOptionsSchema, given)),
-});
+registerMethod(sldaMethod);
+registerMethod(engramMethod);
 
 for (const entry of regularizationMethods) registerMethod(entry);

@@ -1,5 +1,6 @@
+import { z } from 'zod';
 import { BufferArena, maskLogits, noGrad, Rng, Tensor, withArena } from '../../core/index.js';
-import { biRGateProportion, oneHot, Vae } from '../../generative/index.js';
+import { biRGateProportion, StreamingLda, Vae } from '../../generative/index.js';
 import { getBackend } from '../../kernels/index.js';
 import type { State } from '../../optim/index.js';
 import type { Batch } from '../../protocols/types.js';
@@ -9,6 +10,7 @@ import { namedParams, restoreNamedParams, type Learner, type LearnerSetup, type 
 import { FastHead } from './fast-head.js';
 import { parseEngramOptions, type EngramOptions } from './options.js';
 import { ShortTermMemory } from './short-term-memory.js';
+import { afterSleep, afterWakeBatch, initialPolicy, planSleep, type PolicyState, type SleepPlan } from './policy.js';
 import { Heads, runSleep, sleepIterations, type SleepJob, type SleepOutcome, type SleepSettings } from './sleep.js';
 import { SleepWorker } from './sleep-worker-client.js';
 import { SurpriseMonitor } from './surprise.js';
@@ -21,8 +23,10 @@ export interface SleepRecord {
   loss: number;
   /** Share of the wake samples before this sleep that θ_S found surprising (NLL above `admitNll`). */
   surprisingShare: number;
-  /** Whether a new dreamer was taken at this sleep (see `dreamerRefresh`). */
+  /** Whether a new dreamer was taken at this sleep (see `policy.ts`). */
   dreamerRefreshed: boolean;
+  /** The statistical memory's temperature τ as the sleep starts (1 without it). */
+  ldaTemperature: number;
 }
 
 /**
@@ -45,10 +49,12 @@ export class EngramLearner implements Learner {
   readonly options: EngramOptions;
   readonly model: Vae;
   readonly memory: ShortTermMemory;
-  /** Surprise of the classifier (NLL of the label) and of the generative pathway (reconstruction NLL per pixel). */
+  /** Surprise of the classifier: the NLL of each label under θ_S. */
   readonly surprise = new SurpriseMonitor();
-  readonly reconSurprise = new SurpriseMonitor();
   readonly fast: FastHead;
+  /** The statistical memory (`lda`), and log τ, the temperature that calibrates its posterior (learnt prequentially). */
+  readonly lda: StreamingLda | null;
+  private ldaLogTau = 0;
   readonly sleeps: SleepRecord[] = [];
   private readonly rng: Rng;
   /** Op buffers of a wake step, reused from batch to batch (nothing a wake step computes outlives it). */
@@ -60,35 +66,12 @@ export class EngramLearner implements Learner {
   private optState: State | null = null;
   /** The frozen θ_S that dreams between refreshes (see `dreamerRefresh`), with the classes it knew. */
   private dreamer: Snapshot | null = null;
-  /**
-   * `episode` refresh: θ_S after the latest quiet sleep (or, while none has been quiet since the last refresh,
-   * the calmest; see `calmRate`), promoted to dreamer when the next episode begins.
-   */
+  /** θ_S after the latest quiet (or calm) sleep, promoted to dreamer when the next episode begins (`policy.ts`). */
   private quietModel: Snapshot | null = null;
-  /** The surprise of the wake before the sleep `quietModel` was taken after. */
-  private quietSurprise = 0;
-  /**
-   * Classes θ_S has caught up with (see `recentDreams`): in some wake since it consolidated them, it found fewer
-   * than `episodeRate` of their samples surprising. Judged per class, as a quiet sleep is for the whole stream:
-   * the whole stream's share can hover at `quietRate` for thousands of batches, with no sleep quiet.
-   */
-  private caught: number[] = [];
-  /** Per class, wake samples since the last sleep, and how many of them θ_S found surprising. */
-  private readonly classSeen: Float64Array;
-  private readonly classSurprising: Float64Array;
-  private bases: Float32Array[] = [];
+  private policy: PolicyState;
   private batches = 0;
-  /** Samples of each output consolidated by sleep so far (familiarity). */
-  private readonly consolidated: Float64Array;
+  /** Wake batches since the last sleep (sleep pressure). */
   private sinceSleep = 0;
-  /** Wake samples since the last sleep, and how many of them θ_S found surprising. */
-  private seenSinceSleep = 0;
-  private surprisingSinceSleep = 0;
-  /**
-   * The surprising share of the last few wake batches (a moving average, rate 0.1 per batch): a burst of new
-   * data just before a sleep is diluted in the share over a long wake, not in this.
-   */
-  private recentSurprising = 0;
   private readonly classHeads: number[][];
   /** Batches that arrived during an asynchronous sleep, learned when it ends. */
   private readonly held: Batch[] = [];
@@ -96,20 +79,23 @@ export class EngramLearner implements Learner {
   private worker: SleepWorker | null = null;
   private sleepError: Error | null = null;
 
-  constructor(readonly setup: LearnerSetup, options: Record<string, unknown> = {}) {
+  /**
+   * `runtime.asyncSleep`: consolidate in a worker thread (the learner keeps answering meanwhile) instead of on the
+   * caller's thread; a property of how the learner is run, not of what it learns.
+   */
+  constructor(readonly setup: LearnerSetup, options: Record<string, unknown> = {}, readonly runtime: { asyncSleep?: boolean } = {}) {
     this.options = parseEngramOptions(options);
     const o = this.options;
     this.rng = new Rng(setup.seed);
-    const proportion = o.gateProportion ?? (setup.scenario === 'class' ? biRGateProportion(setup.protocol, setup.scenario) : 0);
+    const proportion = setup.scenario === 'class' ? biRGateProportion(setup.protocol, setup.scenario) : 0;
     this.model = new Vae({
-      inputSize: setup.inputSize, hidden: setup.hidden, zDim: o.zDim, classes: setup.numOutputs,
+      inputSize: setup.inputSize, hidden: setup.hidden, zDim: Z_DIM, classes: setup.numOutputs,
       prior: 'mixture', modes: setup.numOutputs, gates: proportion > 0 ? { count: setup.numOutputs, proportion } : null,
     }, this.rng);
     this.memory = new ShortTermMemory(o.stmCapacity, setup.inputSize);
-    this.consolidated = new Float64Array(setup.numOutputs);
-    this.classSeen = new Float64Array(setup.numOutputs);
-    this.classSurprising = new Float64Array(setup.numOutputs);
+    this.policy = initialPolicy(setup.numOutputs);
     this.fast = new FastHead(setup.hidden.at(-1)!, setup.numOutputs, o.fastLr);
+    this.lda = o.lda ? new StreamingLda(setup.inputSize, setup.numOutputs) : null;
     this.wakeKnown = new KnownOutputs(setup.scenario, setup.numOutputs, setup.activeOutputs);
     this.classHeads = Array.from({ length: setup.numOutputs }, () => [] as number[]);
     for (let c = 0; c < setup.numContexts; c++) {
@@ -151,53 +137,53 @@ export class EngramLearner implements Learner {
     const logp = new Float32Array(n * K);
     getBackend().logSoftmax(z.data, n, K, logp);
     const nll = new Float32Array(n);
+    const surprising = new Uint8Array(n);
     const o = this.options;
-    let surprising = 0;
     for (let r = 0; r < n; r++) {
-      const y = batch.y[r]!;
-      nll[r] = -logp[r * K + y]!;
-      this.classSeen[y]!++;
-      if (nll[r]! > o.admitNll) {
-        surprising++;
-        this.classSurprising[y]!++;
-      }
+      nll[r] = -logp[r * K + batch.y[r]!]!;
+      if (nll[r]! > o.admitNll) surprising[r] = 1;
     }
-    this.surprisingSinceSleep += surprising;
-    this.seenSinceSleep += n;
-    this.recentSurprising += RECENT_RATE * (surprising / n - this.recentSurprising);
+    this.policy = afterWakeBatch(this.policy, batch.y, surprising);
     this.surprise.observe(nll);
-    const recon = o.admitRecon > 0 ? this.reconstructionError(hidden, batch) : null;
-    if (recon !== null) this.reconSurprise.observe(recon);
     for (let r = 0; r < n; r++) {
       if (this.memory.full) break;
-      const y = batch.y[r]!;
-      const surprising = nll[r]! > o.admitNll || (recon !== null && recon[r]! > o.admitRecon);
-      const chance = Math.max(o.admitRate, o.familiarity > 0 ? o.familiarity / Math.max(1, this.consolidated[y]!) : 0);
-      if (surprising || this.rng.uniform() < chance) this.memory.add(batch.x, r, y);
+      if (surprising[r] === 1 || this.rng.uniform() < o.admitRate) this.memory.add(batch.x, r, batch.y[r]!);
     }
+    if (this.lda !== null) this.learnLda(batch, mask);
     return this.fast.learn(slow, hidden, batch.y, mask);
   }
 
   /**
-   * Generative surprise: per sample, the Bernoulli NLL per pixel of x under the slow decoder from the encoder's
-   * mean (gated by the label), i.e. how badly θ_S could dream this sample. A class the classifier already
-   * separates may still be one the generative pathway cannot yet replay, and so must still reach sleep.
+   * Test, then train: the batch first calibrates the LDA's temperature (one gradient step on log τ of the NLL of
+   * its labels under softmax(z_LDA/τ), on data the LDA has not seen yet), then updates its statistics.
    */
-  private reconstructionError(hidden: Tensor, batch: Batch): Float32Array {
+  private learnLda(batch: Batch, mask: Uint8Array | null): void {
+    const lda = this.lda!;
     const n = batch.size;
-    const d = this.setup.inputSize;
-    const gate = this.model.config.gates === null ? null : oneHot(batch.y, this.setup.numOutputs);
-    const logits = noGrad(() => this.model.decode(this.model.toMean.forward(hidden), gate)).data;
-    const out = new Float32Array(n);
-    for (let r = 0; r < n; r++) {
-      let s = 0;
-      for (let j = r * d; j < (r + 1) * d; j++) {
-        const l = logits[j]!;
-        s += Math.max(l, 0) - batch.x[j]! * l + Math.log1p(Math.exp(-Math.abs(l)));
+    const K = this.setup.numOutputs;
+    if (lda.seen().length > 1) {
+      const z = lda.logits(batch.x, n);
+      if (mask !== null) for (let i = 0; i < z.length; i++) if (mask[i] === 0) z[i] = -Infinity;
+      const tau = Math.exp(this.ldaLogTau);
+      let grad = 0;
+      let rows = 0;
+      const p = new Float64Array(K);
+      for (let r = 0; r < n; r++) {
+        const y = batch.y[r]!;
+        const zy = z[r * K + y]!;
+        if (!Number.isFinite(zy)) continue;
+        let max = -Infinity;
+        for (let k = 0; k < K; k++) max = Math.max(max, z[r * K + k]! / tau);
+        let sum = 0;
+        for (let k = 0; k < K; k++) sum += (p[k] = Number.isFinite(z[r * K + k]!) ? Math.exp(z[r * K + k]! / tau - max) : 0);
+        let mean = 0;
+        for (let k = 0; k < K; k++) if (p[k]! > 0) mean += (p[k]! / sum) * z[r * K + k]!;
+        grad += (zy - mean) / tau;
+        rows++;
       }
-      out[r] = s / d;
+      if (rows > 0) this.ldaLogTau = Math.fround(Math.min(LOG_TAU_MAX, Math.max(LOG_TAU_MIN, this.ldaLogTau - LDA_TAU_RATE * grad / rows)));
     }
-    return out;
+    lda.observe(batch.x, batch.y, n);
   }
 
   private wakeMask(batch: Batch): Uint8Array | null {
@@ -207,16 +193,16 @@ export class EngramLearner implements Learner {
     return null;
   }
 
-  /** The sleep policy: memory full, or the schedule with something to consolidate. */
+  /** Sleep when the short-term memory is full. */
   shouldSleep(): boolean {
-    return this.memory.full || (this.sinceSleep >= this.options.sleepEvery && this.memory.size > 0);
+    return this.memory.full;
   }
 
   /** Consolidate now, on this thread (or, with `asyncSleep`, start it in a worker and return). */
   sleep(): void {
     if (this.memory.size === 0 || this.inFlight !== null) return;
     const job = this.sleepJob();
-    if (this.options.asyncSleep) {
+    if (this.runtime.asyncSleep === true) {
       // A failed background sleep surfaces at the next observe, not as an unhandled rejection.
       this.sleepAsync(job).catch((e: unknown) => {
         this.sleepError = e instanceof Error ? e : new Error(String(e));
@@ -252,41 +238,33 @@ export class EngramLearner implements Learner {
 
   private sleepJob(): PlannedSleep {
     const o = this.options;
-    const share = this.seenSinceSleep === 0 ? 0 : this.surprisingSinceSleep / this.seenSinceSleep;
     // A learning episode begins: the last quiet θ_S before it (caught up with everything before) dreams until
     // the next one, as BI-R's copy of the model at the end of a context does, found here by surprise alone.
-    const surprise = Math.max(share, this.recentSurprising);
-    const promote = o.dreamerRefresh === 'episode' && surprise >= o.episodeRate && this.quietModel !== null;
-    if (promote) {
+    const plan = planSleep(this.policy, o);
+    if (plan.promote) {
       this.dreamer = this.quietModel;
       this.quietModel = null;
     }
-    const quiet = surprise < o.quietRate;
-    const epochs = quiet && o.quietEpochs > 0 ? o.quietEpochs : o.sleepEpochs;
     const stm = this.memory.contents();
     const wakeLogits = noGrad(() => {
       const h = this.model.features(Tensor.from(stm.x, [stm.n, this.setup.inputSize]));
       return this.fast.combine(this.model.classify(h), h).data.slice();
     });
-    const dreamer = o.dreamerRefresh === 'episode' || o.dreamerEvery > 1 ? this.dreamer : null;
+    const dreamer = this.dreamer;
     let pressure = o.sleepPressure * this.sinceSleep;
     // Scaled only where it binds: below the passes it changes nothing, and the scaling costs a forward pass.
-    if (o.pressureOn === 'unknown' && o.dreams && Math.ceil(pressure) > sleepIterations(stm.n, { epochs, batch: o.sleepBatch })) {
+    if (o.dreams && Math.ceil(pressure) > sleepIterations(stm.n, { epochs: o.sleepEpochs, batch: this.setup.batchSize })) {
       pressure *= this.unknownToDreamer(stm, dreamer);
     }
     const settings: SleepSettings = {
       scenario: this.setup.scenario, numOutputs: this.setup.numOutputs, classHeads: this.classHeads,
-      batch: o.sleepBatch, epochs, maxIterations: Math.ceil(o.sleepPace * this.sinceSleep),
-      minIterations: Math.ceil(pressure), dreamBatch: o.dreamBatch, lr: o.lr, temperature: o.temperature,
-      fastDistill: o.fastDistill, dreamTargets: o.dreamTargets, dreamSpread: o.dreamSpread, dreamFeatures: o.dreamFeatures, dreamPixels: o.dreamPixels, recentDreams: o.recentDreams, dreams: o.dreams, viscosity: o.viscosity, metaplastic: o.metaplastic, xi: o.xi,
-      projection: o.projection, projectionThreshold: o.projectionThreshold, projectionDreams: o.projectionDreams,
-      updateBases: (this.sleeps.length + 1) % o.projectEvery === 0,
+      batch: this.setup.batchSize, epochs: o.sleepEpochs, minIterations: Math.ceil(pressure), lr: o.lr, dreamFeatures: o.dreamFeatures,
+      recentDreams: o.recentDreams, dreams: o.dreams, viscosity: o.viscosity,
     };
     return {
       vae: this.model.config, params: this.model.parameters().map((p) => p.data.slice()), gateMasks: this.model.gateMasks,
-      optState: this.optState, bases: this.bases, stm, wakeLogits, known: this.known, rng: this.rng.getState(), settings,
-      dreamer,
-      caught: this.caught, surprisingShare: share, surprise, dreamerRefreshed: promote, quiet,
+      optState: this.optState, stm, wakeLogits, known: this.known, rng: this.rng.getState(), settings,
+      dreamer, caught: this.policy.caught, plan,
     };
   }
 
@@ -317,43 +295,17 @@ export class EngramLearner implements Learner {
   private finishSleep(out: SleepOutcome, job: PlannedSleep): void {
     this.model.parameters().forEach((p, i) => p.data.set(out.params[i]!));
     this.optState = out.optState;
-    this.bases = out.bases;
-    this.known = out.known;
     this.rng.setState(out.rng);
-    for (const y of this.memory.labels()) this.consolidated[y]!++;
     this.memory.clear();
     this.fast.reset();
     this.sinceSleep = 0;
-    this.seenSinceSleep = 0;
-    this.surprisingSinceSleep = 0;
-    const o = this.options;
-    const snapshot = (): Snapshot => ({ params: out.params.map((p) => p.slice()), known: [...out.known] });
-    let refreshed = job.dreamerRefreshed;
-    if (o.dreamerRefresh === 'episode') {
-      // A quiet θ_S replaces any; a calm one only a calm one less calm, or none.
-      const calm = job.surprise < o.calmRate
-        && (this.quietModel === null || (this.quietSurprise >= o.quietRate && job.surprise <= this.quietSurprise));
-      if (job.quiet || calm) {
-        this.quietModel = snapshot();
-        this.quietSurprise = Math.fround(job.surprise); // as saved (a Float32Array), so a resumed run compares alike
-      }
-    }
-    // Judged on the wake before this sleep, so only for classes θ_S had consolidated then.
-    for (const c of job.known) {
-      const seen = this.classSeen[c]!;
-      // At least 1/episodeRate samples: enough for the share to be judged at all.
-      if (seen * o.episodeRate >= 1 && this.classSurprising[c]! < o.episodeRate * seen && !this.caught.includes(c)) this.caught.push(c);
-    }
-    this.caught.sort((a, b) => a - b);
-    this.classSeen.fill(0);
-    this.classSurprising.fill(0);
-    if (o.dreamerRefresh === 'schedule' && o.dreamerEvery > 1 && (this.sleeps.length + 1) % o.dreamerEvery === 0) {
-      this.dreamer = snapshot();
-      refreshed = true;
-    }
+    const { state, keepAsQuiet } = afterSleep(this.policy, job.plan, job.known, this.options);
+    this.policy = state;
+    if (keepAsQuiet) this.quietModel = { params: out.params.map((p) => p.slice()), known: [...out.known] };
+    this.known = out.known;
     this.sleeps.push({
       batch: this.batches, samples: job.stm.n, iterations: out.iterations, loss: out.loss,
-      surprisingShare: job.surprisingShare, dreamerRefreshed: refreshed,
+      surprisingShare: job.plan.share, dreamerRefreshed: job.plan.promote, ldaTemperature: Math.fround(Math.exp(this.ldaLogTau)),
     });
   }
 
@@ -381,12 +333,33 @@ export class EngramLearner implements Learner {
       if (outs.length > 0) logits = maskLogits(logits, rowMask(outs, n, K));
     }
     if (contexts !== null && this.setup.scenario === 'task') logits = maskLogits(logits, contextMask(contexts, K, this.setup.activeOutputs));
+    if (this.lda !== null && this.lda.seen().length > 0) return argmaxRows(this.fuseLda(logits.data, x, n), n, K);
     return argmaxRows(logits.data, n, K);
   }
 
   /** A copy of the options this learner runs with, defaults included (the result's `config.methodOptions`). */
   resolvedOptions(): EngramOptions {
     return { ...this.options };
+  }
+
+  /** log softmax(network) + log softmax(z_LDA/τ), over the outputs the network's logits leave in play. */
+  private fuseLda(net: Float32Array, x: Float32Array, n: number): Float32Array {
+    const K = this.setup.numOutputs;
+    const b = getBackend();
+    const tau = Math.exp(this.ldaLogTau);
+    const z = this.lda!.logits(x, n);
+    for (let i = 0; i < z.length; i++) z[i] = net[i] === -Infinity ? -Infinity : z[i]! / tau;
+    const a = new Float32Array(n * K);
+    const c = new Float32Array(n * K);
+    b.logSoftmax(net, n, K, a);
+    b.logSoftmax(z, n, K, c);
+    // A class the LDA has not seen (every logit -Infinity in a row) leaves the network's answer alone.
+    for (let r = 0; r < n; r++) {
+      let any = false;
+      for (let k = 0; k < K; k++) if (Number.isFinite(c[r * K + k]!)) any = true;
+      if (any) for (let k = 0; k < K; k++) a[r * K + k]! += c[r * K + k]!;
+    }
+    return a;
   }
 
   storedRawSamples(): number {
@@ -400,81 +373,84 @@ export class EngramLearner implements Learner {
   series(): Record<string, number[][]> {
     return {
       surprise: this.surprise.series.map((p) => [p.batch, p.nll, p.z]),
-      reconstructionSurprise: this.reconSurprise.series.map((p) => [p.batch, p.nll, p.z]),
       sleeps: this.sleeps.map(sleepRow),
     };
   }
 
   getState(): LearnerState {
     if (this.inFlight !== null) throw new Error('cannot save the Engram learner while it sleeps; await learner.sleeping first');
+    const p = this.policy;
+    const extra: Record<string, State> = {
+      version: STATE_VERSION,
+      gateMasks: this.model.gateMasks,
+      known: Float32Array.from(this.known),
+      dreamer: snapshotState(this.dreamer),
+      quietModel: snapshotState(this.quietModel),
+      policy: {
+        counts: Float32Array.of(p.seen, p.surprising, p.recent, p.holdsQuiet ? 1 : 0, p.quietSurprise),
+        classSeen: Float32Array.from(p.classSeen), classSurprising: Float32Array.from(p.classSurprising),
+        caught: Float32Array.from(p.caught),
+      },
+      wakeKnown: this.wakeKnown.getState(),
+      memory: this.memory.getState(),
+      fast: this.fast.getState(),
+      surprise: this.surprise.getState(),
+      sleeps: new Float32Array(this.sleeps.flatMap(sleepRow)),
+      counters: Float32Array.of(this.batches, this.sinceSleep, this.optState === null ? 0 : 1),
+    };
+    if (this.lda !== null) {
+      extra['lda'] = { ...this.lda.getState() };
+      extra['ldaLogTau'] = Float32Array.of(this.ldaLogTau);
+    }
     return {
       method: this.method,
       params: namedParams(this.model.parameterNames(), this.model.parameters()),
       optimizer: this.optState ?? {},
       rng: this.rng.getState(),
-      extra: {
-        gateMasks: this.model.gateMasks,
-        bases: this.bases,
-        known: Float32Array.from(this.known),
-        dreamer: snapshotState(this.dreamer),
-        quietModel: snapshotState(this.quietModel),
-        caught: Float32Array.from(this.caught),
-        classWake: Float32Array.from([...this.classSeen, ...this.classSurprising]),
-        wakeKnown: this.wakeKnown.getState(),
-        memory: this.memory.getState(),
-        fast: this.fast.getState(),
-        surprise: this.surprise.getState(),
-        reconSurprise: this.reconSurprise.getState(),
-        sleeps: new Float32Array(this.sleeps.flatMap(sleepRow)),
-        counters: new Float32Array([
-          this.batches, this.sinceSleep, this.optState === null ? 0 : 1, this.seenSinceSleep, this.surprisingSinceSleep,
-          this.recentSurprising, this.quietSurprise,
-        ]),
-        consolidated: Float32Array.from(this.consolidated),
-      },
+      extra,
     };
   }
 
   setState(state: LearnerState): void {
+    const parsed = savedExtraSchema.safeParse(state.extra);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new Error(`not an Engram state of version ${STATE_VERSION}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim());
+    }
+    const e = parsed.data;
+    const K = this.setup.numOutputs;
+    if (e.policy.classSeen.length !== K || e.policy.classSurprising.length !== K) throw new Error('checkpoint Engram policy does not fit this model');
+    if ((e.lda === undefined) !== (this.lda === null)) throw new Error(`checkpoint was saved with lda=${e.lda !== undefined}; this learner has lda=${this.lda !== null}`);
     restoreNamedParams(this.model.parameterNames(), this.model.parameters(), state.params);
     this.rng.setState(state.rng);
-    const e = state.extra as {
-      gateMasks: Float32Array[]; bases: Float32Array[]; known: Float32Array; wakeKnown: { classes: Float32Array; contexts: Float32Array };
-      memory: State; fast: State; surprise: State; reconSurprise: State; sleeps: Float32Array; counters: Float32Array;
-      dreamer: SnapshotState; quietModel: SnapshotState; consolidated: Float32Array; caught?: Float32Array; classWake?: Float32Array;
-    };
-    this.consolidated.set(e.consolidated);
+    this.model.gateMasks.forEach((m, i) => m.set(e.gateMasks[i]!));
+    this.known = Array.from(e.known);
     this.dreamer = snapshotFrom(e.dreamer);
     this.quietModel = snapshotFrom(e.quietModel);
-    // Absent in states saved before recentDreams.
-    this.caught = Array.from(e.caught ?? []);
-    const K = this.setup.numOutputs;
-    this.classSeen.set(e.classWake?.subarray(0, K) ?? new Float32Array(K));
-    this.classSurprising.set(e.classWake?.subarray(K, 2 * K) ?? new Float32Array(K));
-    this.model.gateMasks.forEach((m, i) => m.set(e.gateMasks[i]!));
-    this.bases = e.bases.map((b) => b.slice());
-    this.known = Array.from(e.known);
+    const [seen, surprising, recent, holds, quietSurprise] = Array.from(e.policy.counts);
+    this.policy = {
+      seen: seen!, surprising: surprising!, recent: recent!, holdsQuiet: holds === 1, quietSurprise: quietSurprise!,
+      classSeen: Array.from(e.policy.classSeen), classSurprising: Array.from(e.policy.classSurprising), caught: Array.from(e.policy.caught),
+    };
     this.wakeKnown.setState(e.wakeKnown);
     this.memory.setState(e.memory);
     this.fast.setState(e.fast);
     this.surprise.setState(e.surprise);
-    this.reconSurprise.setState(e.reconSurprise);
     this.sleeps.length = 0;
-    for (let i = 0; i + 5 < e.sleeps.length; i += 6) {
+    for (let i = 0; i + SLEEP_ROW - 1 < e.sleeps.length; i += SLEEP_ROW) {
       this.sleeps.push({
         batch: e.sleeps[i]!, samples: e.sleeps[i + 1]!, iterations: e.sleeps[i + 2]!, loss: e.sleeps[i + 3]!,
-        surprisingShare: e.sleeps[i + 4]!, dreamerRefreshed: e.sleeps[i + 5] === 1,
+        surprisingShare: e.sleeps[i + 4]!, dreamerRefreshed: e.sleeps[i + 5] === 1, ldaTemperature: e.sleeps[i + 6]!,
       });
     }
-    // (No quietSurprise in states saved before calmRate.)
-    const [batches, sinceSleep, hasOpt, seen, surprising, recent, quietSurprise = 0] = Array.from(e.counters);
+    const [batches, sinceSleep, hasOpt] = Array.from(e.counters);
     this.batches = batches!;
     this.sinceSleep = sinceSleep!;
-    this.seenSinceSleep = seen!;
-    this.surprisingSinceSleep = surprising!;
-    this.recentSurprising = recent!;
-    this.quietSurprise = quietSurprise;
     this.optState = hasOpt === 1 ? state.optimizer : null;
+    if (this.lda !== null) {
+      this.lda.setState(e.lda!);
+      this.ldaLogTau = e.ldaLogTau![0]!;
+    }
   }
 
   /** Stop the sleep worker (a long-running process calls this when done). */
@@ -486,17 +462,21 @@ export class EngramLearner implements Learner {
 }
 
 /** A sleep's job with what the record of it needs: the wake's surprising share, and whether a dreamer was promoted. */
-type PlannedSleep = SleepJob & {
-  surprisingShare: number; surprise: number; dreamerRefreshed: boolean; quiet: boolean;
-};
+type PlannedSleep = SleepJob & { plan: SleepPlan };
 
-/** Weight of each wake batch in the recent surprising share (about the last ten batches). */
-const RECENT_RATE = 0.1;
+/** Step size and range of the LDA temperature's log (τ from e^-2 to e^4). */
+const LDA_TAU_RATE = 0.01;
+const LOG_TAU_MIN = -2;
+const LOG_TAU_MAX = 4;
+
+/** Latent size of the generative pathway. */
+const Z_DIM = 100;
 
 /** A sleep as one row of numbers: the result's `series.sleeps` and the saved state use the same layout. */
 function sleepRow(s: SleepRecord): number[] {
-  return [s.batch, s.samples, s.iterations, s.loss, s.surprisingShare, s.dreamerRefreshed ? 1 : 0];
+  return [s.batch, s.samples, s.iterations, s.loss, s.surprisingShare, s.dreamerRefreshed ? 1 : 0, s.ldaTemperature];
 }
+const SLEEP_ROW = 7;
 
 /** A frozen copy of θ_S with the classes it had consolidated. */
 interface Snapshot {
@@ -504,15 +484,40 @@ interface Snapshot {
   known: number[];
 }
 
-type SnapshotState = { params?: Float32Array[]; known?: Float32Array };
+/** A snapshot as saved: no parameters for none. */
+type SnapshotState = { params: Float32Array[]; known: Float32Array };
 
 function snapshotState(s: Snapshot | null): SnapshotState {
-  return s === null ? {} : { params: s.params, known: Float32Array.from(s.known) };
+  return s === null ? { params: [], known: new Float32Array(0) } : { params: s.params, known: Float32Array.from(s.known) };
 }
 
 function snapshotFrom(s: SnapshotState): Snapshot | null {
-  return s.params === undefined || s.known === undefined ? null : { params: s.params.map((p) => p.slice()), known: Array.from(s.known) };
+  return s.params.length === 0 ? null : { params: s.params.map((p) => p.slice()), known: Array.from(s.known) };
 }
+
+/** Version of the Engram state layout (`extra` of the saved state); a state of another version is refused. */
+const STATE_VERSION = 2;
+
+const f32 = z.custom<Float32Array>((v) => v instanceof Float32Array, 'expected a Float32Array');
+const anyState = z.custom<State>((v) => v !== undefined);
+const snapshotSchema = z.object({ params: z.array(f32), known: f32 });
+/** The saved `extra` of an Engram learner: every piece of its state by name. */
+const savedExtraSchema = z.object({
+  version: z.literal(STATE_VERSION),
+  gateMasks: z.array(f32),
+  known: f32,
+  dreamer: snapshotSchema,
+  quietModel: snapshotSchema,
+  policy: z.object({ counts: f32.refine((a) => a.length === 5), classSeen: f32, classSurprising: f32, caught: f32 }),
+  wakeKnown: z.object({ classes: f32, contexts: f32 }),
+  memory: anyState,
+  fast: anyState,
+  surprise: anyState,
+  sleeps: f32,
+  counters: f32.refine((a) => a.length === 3),
+  lda: z.object({ counts: f32, means: f32, scatter: f32, chol: f32, counters: f32 }).optional(),
+  ldaLogTau: f32.optional(),
+});
 
 function copyBatch(b: Batch): Batch {
   return { ...b, x: b.x.slice(), y: b.y.slice(), contexts: b.contexts === null ? null : b.contexts.slice() };

@@ -3,15 +3,16 @@ import {
   withArena, zeroGrad,
 } from '../../core/index.js';
 import { oneHot, slicePass, Vae, type VaeConfig } from '../../generative/index.js';
-import { getBackend } from '../../kernels/index.js';
-import {
-  applyUpdates, metaplastic, onlineImportance, scaleByAdam, scaleByLearningRate, synapseAdam, viscosity, withImportance,
-  type GradientTransformation, type State, type SynapseChainState, type SynapseOptimizer, type SynapseStepper,
-  type SynapseTransformation,
-} from '../../optim/index.js';
+import { synapseAdam, type State, type SynapseChainState, type SynapseOptimizer, type SynapseStepper } from '../../optim/index.js';
 import type { Scenario } from '../../protocols/types.js';
 import { maskedSoftmax, rowMask } from '../heads/index.js';
-import { accumulateGram, basisFrom, emptyBasis, projectOut, updateBasis, type Basis } from '../../subspace/index.js';
+
+/** Distillation temperature for dreams and for the fast path's targets. */
+export const TEMPERATURE = 2;
+/** Dreams draw z from their class's prior mode with its standard deviations times this (reaching past the typical sample). */
+export const DREAM_SPREAD = 1.25;
+/** SI's damping ξ for the online importance behind viscosity. */
+export const XI = 0.1;
 
 /** How one sleep consolidates (plain data: a sleep may run in a worker thread). */
 export interface SleepSettings {
@@ -19,37 +20,19 @@ export interface SleepSettings {
   numOutputs: number;
   /** Task-IL: the outputs of each class's context (its head); unused otherwise. */
   classHeads: number[][];
-  /** Rows drawn from the short-term memory per iteration, and passes over it. */
+  /** Rows drawn from the short-term memory per iteration, and dreams per iteration (the stream's batch size). */
   batch: number;
+  /** Passes over the short-term memory. */
   epochs: number;
-  /** At most this many iterations (the pace cap: wake batches since the last sleep × `sleepPace`); 0 = no cap. */
-  maxIterations: number;
-  /** At least this many (sleep pressure: wake batches since the last sleep × `sleepPressure`), below the cap. */
+  /** At least this many iterations (sleep pressure: wake batches since the last sleep × `sleepPressure`). */
   minIterations: number;
-  dreamBatch: number;
   lr: number;
-  temperature: number;
-  fastDistill: number;
-  /** Dream targets over every known class, or over the dreamer's classes only (0 for newer ones). */
-  dreamTargets: 'head' | 'dreamer';
-  /** Scale of the prior's standard deviations when dreaming. */
-  dreamSpread: number;
   /** λ_h: weight of matching the dreamer's last hidden layer on dreams (squared distance summed over units). */
   dreamFeatures: number;
-  /** Dream pixels drawn from their Bernoulli (binary) or left at its mean. */
-  dreamPixels: 'sample' | 'mean';
   /** θ_S dreams the classes it has caught up with that the dreamer does not know and the memory lacks. */
   recentDreams: boolean;
   dreams: boolean;
   viscosity: number;
-  metaplastic: number;
-  xi: number;
-  /** Project encoder updates off the dream bases (when they hold anything). */
-  projection: boolean;
-  projectionThreshold: number;
-  projectionDreams: number;
-  /** Recompute the dream bases after this sleep. */
-  updateBases: boolean;
 }
 
 /** Everything a sleep reads: the slow weights, their synapse state, the short-term memory and the wake targets. */
@@ -59,8 +42,6 @@ export interface SleepJob {
   gateMasks: Float32Array[];
   /** Synapse-optimiser state (Adam moments, Ω, anchors); null before the first sleep. */
   optState: State | null;
-  /** Per encoder layer, the dream basis (dim × k, row-major; dim = fan-in + 1 for the bias). */
-  bases: Float32Array[];
   stm: { x: Float32Array; y: Int32Array; n: number };
   /** The wake prediction (slow + fast path logits) on each memory row: θ_F's knowledge, to distil. */
   wakeLogits: Float32Array;
@@ -77,7 +58,6 @@ export interface SleepJob {
 export interface SleepOutcome {
   params: Float32Array[];
   optState: State;
-  bases: Float32Array[];
   known: number[];
   rng: number[];
   iterations: number;
@@ -85,22 +65,16 @@ export interface SleepOutcome {
   loss: number;
 }
 
-/**
- * Iterations a sleep runs: ⌈epochs·|STM| / batch⌉, raised to `minIterations` (sleep pressure), then at most
- * `maxIterations` (when set), at least one.
- */
-export function sleepIterations(
-  n: number, s: Pick<SleepSettings, 'epochs' | 'batch'> & { maxIterations?: number; minIterations?: number },
-): number {
-  const full = Math.max(Math.ceil((s.epochs * n) / s.batch), s.minIterations ?? 0);
-  return Math.max(1, s.maxIterations !== undefined && s.maxIterations > 0 ? Math.min(full, s.maxIterations) : full);
+/** Iterations a sleep runs: ⌈epochs·|STM| / batch⌉, raised to `minIterations` (sleep pressure), at least one. */
+export function sleepIterations(n: number, s: { epochs: number; batch: number; minIterations?: number }): number {
+  return Math.max(1, Math.ceil((s.epochs * n) / s.batch), s.minIterations ?? 0);
 }
 
 /**
  * One sleep (DESIGN §1, P3): the slow weights θ_S learn the short-term memory (its labels, and the wake
  * prediction of slow + fast path by distillation) together with dreams of old knowledge — inputs the frozen
  * pre-sleep model generates from its class-conditional pathway, labelled with its own soft targets — through
- * the synapse-state optimiser, with encoder updates projected off the bases of earlier dreams. The loss per
+ * the synapse-state optimiser (Adam scaled by each synapse's viscosity). The loss per
  * iteration, with w the share of the known classes the memory holds (class-IL: its label perplexity over the
  * number of known classes, BI-R's 1/t without contexts, so that a trickle of old samples does not silence the
  * dreams; ½ otherwise):
@@ -128,10 +102,6 @@ export function runSleep(job: SleepJob): SleepOutcome {
   const data = params.map((p) => p.data);
   const opt = sleepOptimizer(s);
   let optState = (job.optState ?? opt.init(data)) as SynapseChainState;
-  const layers = encoderLayers(model);
-  const bases = layers.map((l, i) => (job.bases[i] !== undefined && job.bases[i]!.length > 0 ? basisFrom(l.dim, job.bases[i]!) : emptyBasis(l.dim)));
-  const project = s.projection ? projectOff(layers, bases) : null;
-  let projState: Record<string, never> = {};
 
   const { stm } = job;
   const memoryClasses = [...new Set(stm.y)].sort((a, b) => a - b);
@@ -166,24 +136,14 @@ export function runSleep(job: SleepJob): SleepOutcome {
       const loss = sleepLoss(model, dreamer, recentDreamer, job, rows, heads, w, rng);
       backward(loss);
       const grads = params.map((p) => p.grad ?? new Float32Array(p.size));
-      if (project === null && opt.step !== undefined) {
-        optState = opt.step(data, grads, optState); // the same numbers as below, in one pass over memory
-      } else {
-        let [updates, next] = opt.update(grads, optState, data);
-        optState = next;
-        if (project !== null) [updates, projState] = project.update(updates, projState, data);
-        applyUpdates(data, updates);
-      }
+      optState = opt.step(data, grads, optState);
       return loss.item();
     });
   }
   optState = opt.consolidate(optState, data);
-  let outBases = bases;
-  if (s.projection && s.updateBases && known.length > 0) outBases = dreamBases(model, layers, bases, known, s, rng);
   return {
     params: params.map((p) => p.data.slice()),
     optState,
-    bases: outBases.map((b) => b.data),
     known,
     rng: rng.getState(),
     iterations,
@@ -218,71 +178,9 @@ export function effectiveClasses(labels: Int32Array): number {
   return Math.exp(h);
 }
 
-/**
- * The synapse-state optimiser of sleep: Adam's direction, viscosity, learning rate, metaplastic attenuation.
- * Without metaplasticity it is `synapseAdam`, the same chain with a fused in-place `step`.
- */
-export function sleepOptimizer(
-  s: Pick<SleepSettings, 'xi' | 'viscosity' | 'metaplastic' | 'lr'>,
-): SynapseOptimizer & Partial<SynapseStepper> {
-  if (s.metaplastic === 0) return synapseAdam({ xi: s.xi, c: s.viscosity, lr: s.lr });
-  const ts: SynapseTransformation[] = [scaleByAdam()];
-  if (s.viscosity > 0) ts.push(viscosity({ c: s.viscosity }));
-  ts.push(scaleByLearningRate(s.lr));
-  if (s.metaplastic > 0) ts.push(metaplastic({ m: s.metaplastic }));
-  return withImportance(onlineImportance({ xi: s.xi }), ...ts);
-}
-
-/** An encoder layer as the projection sees it: its weight (and bias) index among the parameters. */
-export interface ProjectedLayer {
-  weight: number;
-  bias: number | null;
-  /** Input dimension: fan-in, + 1 with a bias. */
-  dim: number;
-  out: number;
-}
-
-export function encoderLayers(model: Vae): ProjectedLayer[] {
-  const params = model.parameters();
-  return model.encoder.map((l) => ({
-    weight: params.indexOf(l.weight),
-    bias: l.bias === null ? null : params.indexOf(l.bias),
-    dim: l.inSize + (l.bias === null ? 0 : 1),
-    out: l.outSize,
-  }));
-}
-
-/**
- * GPM's projection as a transformation of the final updates: each listed layer's update (weight and bias
- * stacked as a dim × out matrix) loses its components inside span(M), so inputs in the protected subspace see
- * no change. Placed last, after Adam's per-coordinate scaling, so the applied step is orthogonal.
- */
-export function projectOff(layers: readonly ProjectedLayer[], bases: readonly Basis[]): GradientTransformation<Record<string, never>> {
-  const largest = Math.max(0, ...layers.map((l) => l.dim * l.out));
-  const stacked = new Float32Array(largest);
-  const scratch = new Float32Array(largest);
-  return {
-    init: () => ({}),
-    update(updates, state) {
-      layers.forEach((l, i) => {
-        const basis = bases[i]!;
-        if (basis.k === 0) return;
-        const uw = updates[l.weight]!;
-        if (l.bias === null) {
-          projectOut(basis, uw, l.out, scratch);
-          return;
-        }
-        const ub = updates[l.bias]!;
-        const g = stacked.subarray(0, uw.length + ub.length);
-        g.set(uw);
-        g.set(ub, uw.length);
-        projectOut(basis, g, l.out, scratch);
-        uw.set(g.subarray(0, uw.length));
-        ub.set(g.subarray(uw.length));
-      });
-      return [updates, state];
-    },
-  };
+/** The synapse-state optimiser of sleep: Adam's direction, viscosity, learning rate, as one fused in-place step. */
+export function sleepOptimizer(s: Pick<SleepSettings, 'viscosity' | 'lr'>): SynapseOptimizer & SynapseStepper {
+  return synapseAdam({ xi: XI, c: s.viscosity, lr: s.lr });
 }
 
 /** Output units each row's loss may use, by the row's class. */
@@ -303,11 +201,6 @@ export class Heads {
   }
 }
 
-/** softmax(z/T) within each row's head, zero elsewhere. */
-function headSoftTargets(z: Float32Array, mask: Uint8Array, rows: number, K: number, T: number): Float32Array {
-  return maskedSoftmax(z, mask, rows, K, T);
-}
-
 /** A model that dreams in a sleep: the classes it dreams, and (when not those) the classes its targets cover. */
 interface DreamSource {
   model: Vae;
@@ -321,7 +214,7 @@ function sleepLoss(
   const s = job.settings;
   const d = job.vae.inputSize;
   const K = s.numOutputs;
-  const T = s.temperature;
+  const T = TEMPERATURE;
   const n = rows.length;
   // Every row of x and wake is written below: arena buffers, reused from step to step.
   const x = allocateUninitialised(n * d);
@@ -335,7 +228,7 @@ function sleepLoss(
   }
   const labels = oneHot(y, K);
   const curMask = heads.mask(y);
-  const dream = dreamer === null ? null : dreamBatch(dreamer, recent, s, heads, rng);
+  const dream = dreamer === null ? null : dreamBatch(dreamer, recent, s.batch, heads, rng);
   const total = dream === null ? n : n + dream.rows;
   const xCur = Tensor.from(x, [n, d]);
   const input = dream === null ? xCur : concatRows([xCur, Tensor.from(dream.x, [dream.rows, d])]);
@@ -350,10 +243,9 @@ function sleepLoss(
   const cur = dream === null ? pass : slicePass(pass, 0, n);
   const curLogits = maskLogits(dream === null ? logits : sliceRows(logits, 0, n), curMask);
   let current = add(add(model.reconstructionLoss(cur, xCur), model.variationalLoss(cur, labels)), crossEntropy(curLogits, y));
-  if (s.fastDistill > 0) {
-    const targets = Tensor.from(headSoftTargets(wake, curMask, n, K, T), [n, K]);
-    current = add(current, scale(softCrossEntropy(curLogits, targets, T), s.fastDistill * T * T));
-  }
+  // The fast path's knowledge: its wake prediction on the memory's rows, distilled into θ_S.
+  const targets = Tensor.from(maskedSoftmax(wake, curMask, n, K, T), [n, K]);
+  current = add(current, scale(softCrossEntropy(curLogits, targets, T), T * T));
   if (dream === null) return current;
   const rep = slicePass(pass, n, total);
   const repLogits = maskLogits(sliceRows(logits, n, total), dream.mask);
@@ -372,12 +264,11 @@ type Dreams = ReturnType<typeof drawDreams>;
  * A sleep iteration's dreams: the dreamer's, and with recent classes a share of the batch by their number dreamt
  * by θ_S as the sleep started (at least one row).
  */
-function dreamBatch(dreamer: DreamSource, recent: DreamSource | null, s: SleepSettings, heads: Heads, rng: Rng): Dreams {
-  const opts = { targets: s.dreamTargets, spread: s.dreamSpread, pixels: s.dreamPixels };
-  if (recent === null) return drawDreams(dreamer.model, s.dreamBatch, heads, dreamer.known, s.temperature, rng, opts);
-  const n = Math.max(1, Math.round((s.dreamBatch * recent.known.length) / (recent.known.length + dreamer.known.length)));
-  const old = drawDreams(dreamer.model, s.dreamBatch - n, heads, dreamer.known, s.temperature, rng, opts);
-  const fresh = drawDreams(recent.model, n, heads, recent.known, s.temperature, rng, { ...opts, labels: recent.labels ?? recent.known });
+function dreamBatch(dreamer: DreamSource, recent: DreamSource | null, size: number, heads: Heads, rng: Rng): Dreams {
+  if (recent === null) return drawDreams(dreamer.model, size, heads, dreamer.known, rng);
+  const n = Math.max(1, Math.round((size * recent.known.length) / (recent.known.length + dreamer.known.length)));
+  const old = drawDreams(dreamer.model, size - n, heads, dreamer.known, rng);
+  const fresh = drawDreams(recent.model, n, heads, recent.known, rng, recent.labels ?? recent.known);
   // The float rows come from the step's arena (a sleep step allocates nothing the garbage collector must chase).
   const join = (a: Float32Array, b: Float32Array): Float32Array => {
     const out = allocateUninitialised(a.length + b.length);
@@ -396,67 +287,28 @@ function dreamBatch(dreamer: DreamSource, recent: DreamSource | null, s: SleepSe
 
 /**
  * Dreams of the frozen pre-sleep model: classes drawn uniformly among those it had consolidated, inputs from
- * the class's prior mode (standard deviations × `spread`) through the (gated) decoder, each pixel then drawn
- * from its Bernoulli (`pixels=sample`; `mean` keeps the decoder's probabilities), labelled with its
- * softened predictions within the head. `targets=dreamer` gives the classes outside `labels` (by default the
- * dreamt classes, all the dreamer ever learnt) no mass (as BI-R's zero-padded targets): the sleeping model learns that a dream of an old class is not a newer one,
- * which the dreamer's untrained output units cannot teach. Also returns the dreamer's last hidden layer on the
- * dreams (the features λ_h holds the sleeping model to).
+ * the class's prior mode (standard deviations × `DREAM_SPREAD`) through the (gated) decoder, each pixel then
+ * drawn from its Bernoulli (binary images, as real digits nearly are: with the decoder's grey means, every old
+ * class would look smooth and every new one crisp, a cue the sleeping model learns), labelled with the dreamer's
+ * softened predictions within the head over `labels` (by default the dreamt classes); newer classes get no
+ * mass (as BI-R's zero-padded targets), so the sleeping model learns that a dream of an old class is not a
+ * newer one, which the dreamer's untrained output units cannot teach. Also returns the dreamer's last hidden
+ * layer on the dreams (the features λ_h holds the sleeping model to).
  */
 export function drawDreams(
-  dreamer: Vae, n: number, heads: Heads, known: readonly number[], T: number, rng: Rng,
-  { targets, spread, pixels, labels = known }: {
-    targets: SleepSettings['dreamTargets']; spread: number; pixels: SleepSettings['dreamPixels']; labels?: readonly number[];
-  },
+  dreamer: Vae, n: number, heads: Heads, known: readonly number[], rng: Rng, labels: readonly number[] = known,
 ): { x: Float32Array; rows: number; probs: Float32Array; mask: Uint8Array; features: Float32Array } {
   const K = dreamer.config.classes;
   const probs0 = new Array<number>(dreamer.config.modes).fill(0);
   for (const c of known) probs0[c] = 1;
-  const { x, classes } = dreamer.sample(n, rng, probs0, null, spread);
-  if (pixels === 'sample') for (let i = 0; i < x.length; i++) x[i] = rng.uniform() < x[i]! ? 1 : 0;
+  const { x, classes } = dreamer.sample(n, rng, probs0, null, DREAM_SPREAD);
+  for (let i = 0; i < x.length; i++) x[i] = rng.uniform() < x[i]! ? 1 : 0;
   const mask = heads.mask(classes!);
-  let targetMask = mask;
-  if (targets === 'dreamer') {
-    const knew = rowMask(labels, n, K);
-    targetMask = mask.map((m, i) => m & knew[i]!);
-  }
+  const knew = rowMask(labels, n, K);
+  const targetMask = mask.map((m, i) => m & knew[i]!);
   const [h, z] = noGrad(() => {
     const features = dreamer.features(Tensor.from(x, [n, dreamer.config.inputSize]));
     return [features.data, dreamer.classify(features).data];
   });
-  return { x, rows: n, probs: headSoftTargets(z, targetMask, n, K, T), mask, features: h };
-}
-
-/** Grow each encoder layer's basis from its inputs on dreams of every known class (no stored data). */
-function dreamBases(model: Vae, layers: ProjectedLayer[], bases: Basis[], known: number[], s: SleepSettings, rng: Rng): Basis[] {
-  const per = s.projectionDreams;
-  const n = per * known.length;
-  const probs = new Array<number>(model.config.modes).fill(0);
-  for (const c of known) probs[c] = 1;
-  const { x } = model.sample(n, rng, probs);
-  const inputs: Float32Array[] = [x];
-  noGrad(() => {
-    let h = Tensor.from(x, [n, model.config.inputSize]);
-    for (let l = 0; l + 1 < model.encoder.length; l++) {
-      h = model.encoder[l]!.forward(h);
-      const a = new Float32Array(h.size);
-      getBackend().unary('relu', h.data, a);
-      inputs.push(a);
-      h = Tensor.from(a, h.shape);
-    }
-  });
-  return layers.map((l, i) => {
-    const fanIn = l.bias === null ? l.dim : l.dim - 1;
-    const a = inputs[i]!;
-    const aug = l.bias === null ? a : new Float32Array(n * l.dim);
-    if (l.bias !== null) {
-      for (let r = 0; r < n; r++) {
-        aug.set(a.subarray(r * fanIn, (r + 1) * fanIn), r * l.dim);
-        aug[r * l.dim + fanIn] = 1;
-      }
-    }
-    const gram = new Float32Array(l.dim * l.dim);
-    accumulateGram(gram, aug, n, l.dim);
-    return updateBasis(bases[i]!, gram, s.projectionThreshold).basis;
-  });
+  return { x, rows: n, probs: maskedSoftmax(z, targetMask, n, K, TEMPERATURE), mask, features: h };
 }

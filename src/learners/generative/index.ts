@@ -1,6 +1,8 @@
 import type { RegisteredMethod } from '../method.js';
-import { optionRecord } from '../method-options.js';
+import { optionRecord, parseMethodOptions, type MethodOptions } from '../method-options.js';
+import { z } from 'zod';
 import { GenClassifierLearner, resolveGenClassifierOptions } from './gen-classifier.js';
+import { SldaLearner } from './slda.js';
 
 export {
   GenClassifierLearner, genClassifierDefaults, genClassifierOptionsSchema, resolveGenClassifierOptions, type GenClassifierDefaults,
@@ -27,3 +29,26 @@ export const genClassifierMethod: RegisteredMethod = {
   resolveOptions: (given, ctx) => optionRecord(resolveGenClassifierOptions(given, ctx)),
   create: (setup) => new GenClassifierLearner(setup, resolveGenClassifierOptions(setup.methodOptions ?? {}, setup)),
 };
+
+/** slda has no options of its own: every `--set` is refused. */
+const noSldaOptions = (given: Readonly<Record<string, unknown>>): MethodOptions => parseMethodOptions('slda', z.object({}).strict(), given);
+
+/** Streaming LDA on the inputs (Hayes & Kanan 2020, without a feature extractor), ready to register. */
+export const sldaMethod: RegisteredMethod = {
+  name: 'slda',
+  description: 'streaming LDA: class means and a shared covariance of the inputs as running statistics (no stored data, nothing overwritten)',
+  unusedRunOptions: {
+    hidden: 'it has no hidden layers (a linear discriminant on the inputs)',
+    lr: 'it learns by running statistics, with no learning rate',
+    optimizer: 'it learns by running statistics, with no optimiser',
+    momentum: 'it learns by running statistics, with no optimiser',
+    activation: 'it has no hidden layers',
+    bias: 'it has no layers to give biases',
+  },
+  resolveOptions: (given) => noSldaOptions(given),
+  create: (setup) => {
+    noSldaOptions(setup.methodOptions ?? {});
+    return new SldaLearner(setup);
+  },
+};
+export { SldaLearner } from './slda.js';

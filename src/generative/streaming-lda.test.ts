@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Rng } from '../core/index.js';
+import { StreamingLda } from './streaming-lda.js';
+
+/** Two-dimensional Gaussian classes with a shared, correlated covariance, around the given centres. */
+function draw(rng: Rng, centres: number[][], n: number): { x: Float32Array; y: Int32Array } {
+  const x = new Float32Array(n * 2);
+  const y = new Int32Array(n);
+  for (let r = 0; r < n; r++) {
+    const c = rng.int(centres.length);
+    const a = rng.normal();
+    const b = rng.normal();
+    x[2 * r] = centres[c]![0]! + a;
+    x[2 * r + 1] = centres[c]![1]! + 0.8 * a + 0.3 * b;
+    y[r] = c;
+  }
+  return { x, y };
+}
+
+function argmax(z: Float32Array, n: number, K: number): number[] {
+  return Array.from({ length: n }, (_, r) => {
+    let best = 0;
+    for (let k = 1; k < K; k++) if (z[r * K + k]! > z[r * K + best]!) best = k;
+    return best;
+  });
+}
+
+test('streaming LDA: separates classes that differ along the low-variance direction, never-seen classes get -Infinity', () => {
+  const rng = new Rng(3);
+  // The centres differ along (1, -1.25)-ish, across the correlated direction: a nearest-mean rule in plain
+  // Euclidean distance confuses them far more often than LDA, which whitens by the shared covariance.
+  const centres = [[0, 0], [0.6, -0.3]];
+  const lda = new StreamingLda(2, 3);
+  for (let b = 0; b < 40; b++) {
+    const { x, y } = draw(rng, centres, 64);
+    lda.observe(x, y, 64);
+  }
+  const test = draw(rng, centres, 2000);
+  const z = lda.logits(test.x, 2000);
+  const pred = argmax(z, 2000, 3);
+  const acc = pred.filter((p, i) => p === test.y[i]).length / 2000;
+  let euclid = 0;
+  for (let r = 0; r < 2000; r++) {
+    const d = centres.map((c) => (test.x[2 * r]! - c[0]!) ** 2 + (test.x[2 * r + 1]! - c[1]!) ** 2);
+    if ((d[0]! < d[1]! ? 0 : 1) === test.y[r]) euclid++;
+  }
+  assert.ok(acc > 0.85, `LDA accuracy ${acc}`);
+  assert.ok(acc > euclid / 2000 + 0.1, `LDA ${acc} against nearest mean ${euclid / 2000}`);
+  for (let r = 0; r < 2000; r++) assert.equal(z[r * 3 + 2], -Infinity);
+  assert.deepEqual(lda.seen(), [0, 1]);
+});
+
+test('streaming LDA: the means do not depend on the order of the stream, and nothing seen is overwritten by later classes', () => {
+  const rng = new Rng(5);
+  const a = draw(rng, [[0, 0]], 256);
+  const b = draw(rng, [[3, 1]], 256).y.fill(1);
+  const bx = draw(rng, [[3, 1]], 256).x;
+  const first = new StreamingLda(2, 2);
+  first.observe(a.x, a.y, 256);
+  first.observe(bx, b, 256);
+  const second = new StreamingLda(2, 2);
+  second.observe(bx, b, 256);
+  second.observe(a.x, a.y, 256);
+  const m1 = first.getState().means;
+  const m2 = second.getState().means;
+  for (let i = 0; i < m1.length; i++) assert.ok(Math.abs(m1[i]! - m2[i]!) < 1e-5, `mean ${i}: ${m1[i]} against ${m2[i]}`);
+  // Class 0 is still recognised after a long stream of class 1 only.
+  for (let k = 0; k < 20; k++) first.observe(draw(rng, [[3, 1]], 64).x, new Int32Array(64).fill(1), 64);
+  const probe = draw(rng, [[0, 0]], 500);
+  const acc = argmax(first.logits(probe.x, 500), 500, 2).filter((p) => p === 0).length / 500;
+  assert.ok(acc > 0.9, `old class accuracy ${acc}`);
+});
+
+test('streaming LDA: a restored state predicts exactly as the original and continues identically', () => {
+  const rng = new Rng(9);
+  const lda = new StreamingLda(2, 2);
+  for (let k = 0; k < 10; k++) {
+    const { x, y } = draw(rng, [[0, 0], [1, 1]], 32);
+    lda.observe(x, y, 32);
+  }
+  const probe = draw(rng, [[0, 0], [1, 1]], 100);
+  lda.logits(probe.x, 100);
+  const copy = new StreamingLda(2, 2);
+  copy.setState(lda.getState());
+  assert.deepEqual(copy.logits(probe.x, 100), lda.logits(probe.x, 100));
+  const more = draw(rng, [[0, 0], [1, 1]], 32);
+  lda.observe(more.x, more.y, 32);
+  copy.observe(more.x, more.y, 32);
+  assert.deepEqual(copy.logits(probe.x, 100), lda.logits(probe.x, 100));
+  assert.throws(() => new StreamingLda(3, 2).setState(lda.getState()), /do not fit/);
+});

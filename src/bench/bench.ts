@@ -92,7 +92,7 @@ function mlpStepSpeed(b: Backend, threads: number, seconds: number, batch = 128)
 }
 
 /**
- * ms per update of withImportance(onlineImportance, scaleByAdam, viscosity, scaleByLearningRate) (synapseAdam's
+ * ms per update of the chain { importance, adam, viscosity, lr } (synapseAdam's
  * `update`) on SYNAPSE_SHAPES: the update alone, applying it is not timed, with Ω > 0 as after a consolidation.
  */
 function synapseUpdateMs(b: Backend, threads: number, seconds: number): number {

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { writeAtomic } from '../cli/files.js';
 import { portableBackend, setBackend } from '../kernels/index.js';
-import { withImportance } from '../optim/synapse/compose.js';
+import { chain } from '../optim/combine.js';
 import { onlineImportance } from '../optim/synapse/importance.js';
 import { metaplastic } from '../optim/synapse/metaplastic.js';
 import {
@@ -40,19 +40,19 @@ export const METHODS: readonly MethodSpec[] = [
     method: 'plain SGD',
     settings: `lr ${LR}`,
     stochastic: false,
-    run: () => trainAB(withImportance(importance(), scaleByLearningRate(LR))),
+    run: () => trainAB(chain({ importance: importance(), lr: scaleByLearningRate(LR) })),
   },
   {
     method: 'viscosity',
     settings: `c 100, lr ${LR}; ${OMEGA}`,
     stochastic: false,
-    run: () => trainAB(withImportance(importance(), viscosity({ c: 100 }), scaleByLearningRate(LR))),
+    run: () => trainAB(chain({ importance: importance(), viscosity: viscosity({ c: 100 }), lr: scaleByLearningRate(LR) })),
   },
   {
     method: 'metaplastic',
     settings: `m 100, lr ${LR}; ${OMEGA}`,
     stochastic: false,
-    run: () => trainAB(withImportance(importance(), scaleByLearningRate(LR), metaplastic({ m: 100 }))),
+    run: () => trainAB(chain({ importance: importance(), lr: scaleByLearningRate(LR), metaplastic: metaplastic({ m: 100 }) })),
   },
   {
     method: 'MESU',

@@ -1,6 +1,6 @@
 import { backward, BufferArena, crossEntropy, maskLogits, noGrad, Rng, Tensor, withArena, zeroGrad } from '../core/index.js';
 import { Mlp } from '../nn/index.js';
-import { adam, optimizerStep, sgd, type GradientTransformation, type State } from '../optim/index.js';
+import { adam, optimizerStep, sgd, type Chain, type GradientTransformation, type State } from '../optim/index.js';
 import type { Batch } from '../protocols/types.js';
 import type { ReportedOptions } from './method-options.js';
 import { namedParams, restoreNamedParams, type Learner, type LearnerSetup, type LearnerState, type LearnerTraits } from './learner.js';
@@ -13,7 +13,8 @@ import { namedParams, restoreNamedParams, type Learner, type LearnerSetup, type 
 export class ClassifierLearner implements Learner {
   readonly net: Mlp;
   readonly rng: Rng;
-  protected readonly opt: GradientTransformation;
+  /** The optimiser (a method may extend the chain, e.g. GPM's projection before the step). */
+  protected opt: GradientTransformation;
   protected optState: State;
   private readonly maskRows = new Map<number, Uint8Array | null>();
   /** Op buffers recycled from step to step (core/arena.ts): hooks must copy anything they keep. */
@@ -26,7 +27,7 @@ export class ClassifierLearner implements Learner {
   ) {
     this.rng = new Rng(setup.seed);
     this.net = new Mlp([setup.inputSize, ...setup.hidden, setup.numOutputs], setup.activation, this.rng, setup.bias ?? true);
-    this.opt = setup.optimizer === 'adam' ? adam(setup.lr) : sgd(setup.lr, setup.momentum);
+    this.opt = configuredOptimizer(setup);
     this.optState = this.opt.init(this.net.parameters().map((p) => p.data));
   }
 
@@ -135,6 +136,16 @@ export class ClassifierLearner implements Learner {
     this.rng.setState(state.rng);
     this.restoreExtraState(state.extra);
   }
+}
+
+/**
+ * The optimiser the setup asks for: `adam(lr)` or `sgd(lr, momentum)`.
+ *
+ * @example
+ * const opt = chain({ project: project(layers), ...configuredOptimizer(setup).links });
+ */
+export function configuredOptimizer(setup: Pick<LearnerSetup, 'optimizer' | 'lr' | 'momentum'>): Chain {
+  return setup.optimizer === 'adam' ? adam(setup.lr) : sgd(setup.lr, setup.momentum);
 }
 
 /** Index of the largest value in each row (first one on ties). */

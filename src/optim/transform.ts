@@ -1,63 +1,32 @@
 import type { Tensor } from '../core/tensor.js';
 import { getBackend } from '../kernels/index.js';
+import { stateless, type EmptyState, type GradientTransformation, type State } from './base.js';
+import { chain, type Chain } from './combine.js';
 
 /**
- * Optimisers as composable gradient transformations (optax's design): `init` builds explicit state from the
- * parameters, `update` turns gradients into updates. Applying updates to parameters is a separate step
- * (`applyUpdates`). For speed on the CPU, updates are computed in the gradient buffers and state arrays are
- * updated in place; the returned state is the one to keep.
+ * The common transformations and optimisers (optax's `transform.py` and `alias.py`), built as chains:
+ * `adam(lr)` is `chain({ adam: scaleByAdam(), lr: scaleByLearningRate(lr) })`. Applying updates to
+ * parameters is a separate step (`applyUpdates`).
  *
  * @example
- * const opt = chain(scaleByAdam(), scaleByLearningRate(1e-3));
+ * const opt = adam(1e-3);
  * let state = opt.init(params);
  * [grads, state] = opt.update(grads, state, params);
  * applyUpdates(params, grads);
+ * state.adam.step; // 1
  */
 
-/** Serialisable optimiser / synapse state: numbers and float32 arrays in nested records and lists. */
-export type State = number | Float32Array | readonly State[] | { readonly [key: string]: State };
-
-/** True for the record form of {@link State} (not a number, array or list), e.g. state read from a checkpoint. */
-export function isStateRecord(s: State | undefined): s is { readonly [key: string]: State } {
-  return typeof s === 'object' && !(s instanceof Float32Array) && !Array.isArray(s);
-}
-
-export interface GradientTransformation<S extends State = State> {
-  init(params: readonly Float32Array[]): S;
-  update(updates: Float32Array[], state: S, params: readonly Float32Array[]): [Float32Array[], S];
-}
-
-/** Apply transformations in order; the state is the list of their states. */
-export function chain(...ts: GradientTransformation[]): GradientTransformation<readonly State[]> {
-  return {
-    init: (params) => ts.map((t) => t.init(params)),
-    update(updates, state, params) {
-      const next: State[] = [];
-      let u = updates;
-      for (let i = 0; i < ts.length; i++) {
-        const [u2, s2] = ts[i]!.update(u, state[i]!, params);
-        u = u2;
-        next.push(s2);
-      }
-      return [u, next];
-    },
-  };
-}
-
 /** Multiply updates by a constant. */
-export function scale(factor: number): GradientTransformation<Record<string, never>> {
-  return {
-    init: () => ({}),
-    update(updates, state) {
-      const b = getBackend();
-      for (const u of updates) b.axpby(factor, u, 0, u, u);
-      return [updates, state];
-    },
-  };
+export function scale(factor: number): GradientTransformation<EmptyState> {
+  return stateless((updates) => {
+    const b = getBackend();
+    for (const u of updates) b.axpby(factor, u, 0, u, u);
+    return updates;
+  });
 }
 
 /** Gradient descent direction: multiply by −lr. */
-export function scaleByLearningRate(lr: number): GradientTransformation<Record<string, never>> {
+export function scaleByLearningRate(lr: number): GradientTransformation<EmptyState> {
   return scale(-lr);
 }
 
@@ -142,12 +111,24 @@ export function optimizerStep<S extends State>(
   return [updates, next];
 }
 
-/** Adam as PyTorch defines it. */
-export function adam(lr: number, opts: AdamOptions = {}): GradientTransformation<readonly State[]> {
-  return chain(scaleByAdam(opts), scaleByLearningRate(lr));
+/** The links of {@link adam}. */
+export interface AdamLinks {
+  readonly [name: string]: GradientTransformation;
+  adam: GradientTransformation<AdamState>;
+  lr: GradientTransformation<EmptyState>;
 }
 
-/** SGD, with PyTorch's momentum when momentum > 0. */
-export function sgd(lr: number, momentum = 0): GradientTransformation<readonly State[]> {
-  return momentum > 0 ? chain(traceMomentum(momentum), scaleByLearningRate(lr)) : chain(scaleByLearningRate(lr));
+/** Adam as PyTorch defines it: `chain({ adam: scaleByAdam(opts), lr: scaleByLearningRate(lr) })`. */
+export function adam(lr: number, opts: AdamOptions = {}): Chain<AdamLinks> {
+  return chain({ adam: scaleByAdam(opts), lr: scaleByLearningRate(lr) });
+}
+
+/**
+ * SGD, with PyTorch's momentum when momentum > 0: `chain({ momentum: traceMomentum(μ), lr: scaleByLearningRate(lr) })`,
+ * or `chain({ lr: scaleByLearningRate(lr) })`.
+ */
+export function sgd(lr: number, momentum = 0): Chain {
+  return momentum > 0
+    ? chain({ momentum: traceMomentum(momentum), lr: scaleByLearningRate(lr) })
+    : chain({ lr: scaleByLearningRate(lr) });
 }

@@ -1,12 +1,12 @@
 import { allocateUninitialised, type Tensor } from '../../core/index.js';
-import type { State } from '../../optim/index.js';
+import { chain, project, type Chain, type State } from '../../optim/index.js';
 import type { Batch } from '../../protocols/types.js';
-import { ClassifierLearner } from '../classifier.js';
+import { ClassifierLearner, configuredOptimizer } from '../classifier.js';
 import type { LearnerSetup } from '../learner.js';
 import { forwardKeep } from '../regularization/per-sample.js';
 import type { ReportedOptions } from '../method-options.js';
 import { TASK_FREE_UPDATE_EVERY } from '../task-free.js';
-import { accumulateGram, basisFrom, emptyBasis, projectOut, updateBasis, type Basis } from '../../subspace/index.js';
+import { accumulateGram, basisFrom, emptyBasis, updateBasis, type Basis } from '../../subspace/index.js';
 
 /** Energy threshold of the first layer (the authors' `main_pmnist.py`: `threshold = [0.95, 0.99, 0.99]`). */
 export const GPM_FIRST_LAYER_THRESHOLD = 0.95;
@@ -53,7 +53,8 @@ export interface GpmOptions {
  * the orthogonal complement, G ← G − M Mᵀ G, so for inputs x in span(M) the layer's output xᵀW does not change
  * under SGD: the old contexts' representations, and so their outputs, are (within the 1 − ε energy left out)
  * preserved. A bias is the weight of a constant input 1: the layer's input space gets one more dimension and
- * the bias gradient is projected with the weights.
+ * the bias gradient is projected with the weights. The projection is the first link of the optimiser's chain,
+ * `chain({ project: project(layers), ...sgd(lr, momentum).links })`, so the step sees the projected gradient.
  *
  * Differences from the authors' `main_pmnist.py`, all deliberate:
  * - The representation is not a fresh forward pass over 300 random training samples after the context, but
@@ -89,10 +90,6 @@ export class GpmLearner extends ClassifierLearner {
   private samplesSeen = 0;
   private sinceConsolidation = 0;
   private consolidations = 0;
-  /** A layer's weight and bias gradients stacked as one dim × out matrix (with a bias). */
-  private readonly stacked: Float32Array;
-  /** Mᵀ G of the projection (k × out, at most dim × out). */
-  private readonly projScratch: Float32Array;
   private readonly standardise: { mean: number; std: number } | null;
 
   constructor(setup: LearnerSetup, opts: GpmOptions = {}) {
@@ -118,14 +115,26 @@ export class GpmLearner extends ClassifierLearner {
     this.dims = this.net.weights.map((w) => w.shape[0]! + extra);
     this.bases = this.dims.map((d) => emptyBasis(d));
     this.grams = this.dims.map((d) => new Float32Array(d * d));
-    const largest = Math.max(...this.net.weights.map((w, l) => this.dims[l]! * w.shape[1]!));
-    this.stacked = new Float32Array(this.net.bias ? largest : 0);
-    this.projScratch = new Float32Array(largest);
     this.standardise = opts.standardise !== undefined ? opts.standardise
       : setup.protocol === 'permuted-mnist' ? MNIST_STANDARDISATION : null;
     if (this.standardise !== null && !(this.standardise.std > 0 && Number.isFinite(this.standardise.mean))) {
       throw new RangeError('GPM standardisation needs a finite mean and a positive std');
     }
+    this.opt = this.optimizer();
+    this.optState = this.opt.init(this.net.parameters().map((p) => p.data));
+  }
+
+  /**
+   * The optimiser for the current bases: each layer's gradient projected off its basis, then the configured
+   * step. Built anew whenever the bases change, as the reference builds a new optimiser per context.
+   */
+  private optimizer(): Chain {
+    const params = this.net.parameters();
+    const { weights, biases, bias } = this.net;
+    const layers = weights.map((w, l) => ({
+      weight: params.indexOf(w), bias: bias ? params.indexOf(biases[l]!) : null, basis: this.bases[l]!,
+    }));
+    return chain({ project: project(layers), ...configuredOptimizer(this.setup).links });
   }
 
   /** The network's view of raw inputs: standardised when configured. */
@@ -139,36 +148,6 @@ export class GpmLearner extends ClassifierLearner {
 
   protected override logits(x: Float32Array, n: number, contexts: Int32Array | null): Tensor {
     return super.logits(this.inputs(x, n), n, contexts);
-  }
-
-  /** Project every layer's gradient onto the orthogonal complement of its basis. */
-  protected override adjustGradients(_params: Tensor[], _batch: Batch): void {
-    const { weights, biases, bias } = this.net;
-    for (let l = 0; l < weights.length; l++) {
-      const basis = this.bases[l]!;
-      if (basis.k === 0) continue;
-      const w = weights[l]!;
-      const out = w.shape[1]!;
-      const gw = w.grad;
-      if (!bias) {
-        if (gw !== null) projectOut(basis, gw, out, this.projScratch);
-        continue;
-      }
-      const gb = biases[l]!.grad;
-      if (gw === null && gb === null) continue;
-      const n = w.size;
-      const g = this.stacked.subarray(0, n + out);
-      if (gw === null) g.fill(0, 0, n);
-      else g.set(gw);
-      if (gb === null) g.fill(0, n);
-      else g.set(gb, n);
-      projectOut(basis, g, out, this.projScratch);
-      // A missing gradient was zero: its projection is a real change, so it must be handed to the optimiser.
-      if (gw === null) w.grad = g.slice(0, n);
-      else gw.set(g.subarray(0, n));
-      if (gb === null) biases[l]!.grad = g.slice(n);
-      else gb.set(g.subarray(n));
-    }
   }
 
   protected override afterStep(_params: Tensor[], _updates: readonly Float32Array[], batch: Batch): void {
@@ -224,6 +203,7 @@ export class GpmLearner extends ClassifierLearner {
     this.samplesSeen = 0;
     this.sinceConsolidation = 0;
     this.consolidations++;
+    this.opt = this.optimizer();
     this.optState = this.opt.init(this.net.parameters().map((p) => p.data));
   }
 
@@ -290,5 +270,6 @@ export class GpmLearner extends ClassifierLearner {
     this.samplesSeen = samplesSeen;
     this.sinceConsolidation = since;
     this.consolidations = consolidations;
+    this.opt = this.optimizer();
   }
 }

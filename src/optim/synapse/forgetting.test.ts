@@ -2,7 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { portableBackend, setBackend } from '../../kernels/index.js';
 import { scaleByLearningRate } from '../transform.js';
-import { withImportance } from './compose.js';
+import { chain } from '../combine.js';
 import { onlineImportance } from './importance.js';
 import { metaplastic } from './metaplastic.js';
 import { trainAB } from './two-task-regression.js';
@@ -17,8 +17,8 @@ const lr = 0.1;
 const importance = () => onlineImportance({ xi: 0.1, consolidateEvery: 50 });
 
 test('importance + viscosity forgets task A far less than plain SGD, and still learns task B', (t) => {
-  const plain = trainAB(withImportance(importance(), scaleByLearningRate(lr)));
-  const viscous = trainAB(withImportance(importance(), viscosity({ c: 100 }), scaleByLearningRate(lr)));
+  const plain = trainAB(chain({ importance: importance(), lr: scaleByLearningRate(lr) }));
+  const viscous = trainAB(chain({ importance: importance(), viscosity: viscosity({ c: 100 }), lr: scaleByLearningRate(lr) }));
   // Both learn A; plain SGD then forgets it.
   // (Consolidating every 50 steps slows the end of A's own training a little under viscosity.)
   assert.ok(plain.aAfterA < 1e-3 && viscous.aAfterA < 5e-3, `A learnt: ${plain.aAfterA}, ${viscous.aAfterA}`);
@@ -31,8 +31,8 @@ test('importance + viscosity forgets task A far less than plain SGD, and still l
 });
 
 test('importance + metaplastic attenuation also protects task A and learns task B', (t) => {
-  const plain = trainAB(withImportance(importance(), scaleByLearningRate(lr)));
-  const meta = trainAB(withImportance(importance(), scaleByLearningRate(lr), metaplastic({ m: 100 })));
+  const plain = trainAB(chain({ importance: importance(), lr: scaleByLearningRate(lr) }));
+  const meta = trainAB(chain({ importance: importance(), lr: scaleByLearningRate(lr), metaplastic: metaplastic({ m: 100 }) }));
   assert.ok(meta.aAfterA < 1e-3, `A learnt: ${meta.aAfterA}`);
   // Weaker than viscosity here: each consolidation moves θ* to the current θ, so the leash restarts every 50 steps.
   assert.ok(meta.aAfterB < 0.1 * plain.aAfterB && meta.aAfterB < 0.15, `metaplastic A ${meta.aAfterB} vs ${plain.aAfterB}`);

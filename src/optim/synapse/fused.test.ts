@@ -2,10 +2,10 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../core/index.js';
 import { getBackend, loadNativeBackend, portableBackend, setBackend, type Backend } from '../../kernels/index.js';
+import { chain, type Chain, type ChainState } from '../combine.js';
 import { applyUpdates, scaleByAdam, scaleByLearningRate } from '../transform.js';
-import { withImportance, type SynapseChainState, type SynapseOptimizer } from './compose.js';
 import { synapseAdam } from './fused.js';
-import { onlineImportance, SynapseStateError, type ImportanceState } from './importance.js';
+import { importanceStateOf, onlineImportance, SynapseStateError } from './importance.js';
 import { viscosity } from './viscosity.js';
 
 // The fused step against the chain it replaces, on every backend this machine has (the native one with 1 and 2
@@ -43,10 +43,11 @@ function onBackend(s: Setting, body: () => void): void {
 }
 
 /** The chain synapseAdam stands for, built here independently of it. */
-function composedChain(c: number): SynapseOptimizer<ImportanceState> {
-  return withImportance(
-    onlineImportance({ xi: XI }), scaleByAdam(), ...(c > 0 ? [viscosity({ c })] : []), scaleByLearningRate(LR),
-  );
+function composedChain(c: number): Chain {
+  return chain({
+    importance: onlineImportance({ xi: XI }), adam: scaleByAdam(), ...(c > 0 ? { viscosity: viscosity({ c }) } : {}),
+    lr: scaleByLearningRate(LR),
+  });
 }
 
 /** Parameters in ±3 (so a step of ~lr is significant for some and not for others), a few exact zeros. */
@@ -101,7 +102,8 @@ function compareRuns(c: number, label: string): void {
     assert.deepEqual(gFused, updates, `${label}: applied updates of step ${k}`);
     assert.deepEqual(sFused, sComposed, `${label}: state after step ${k}`);
   }
-  const src = sFused.source;
+  const src = sFused.importance;
+  assert.equal(sFused.adam.step, 6, `${label}: Adam's steps, read by name`);
   assert.equal(src.integrated, 2, `${label}: steps integrated since the consolidation`);
   // The jolt came after update 4: the change integrated at the next call is update 4's.
   assert.ok(src.lastChange.some((lc) => lc.some((t) => t === 4)), `${label}: the jolt is marked`);
@@ -126,7 +128,7 @@ test('synapseAdam: states are interchangeable with the composed chain, and its m
     const composed = composedChain(2);
     const params = randomParams(rng);
     // Two composed steps, then one fused step from the composed chain's state (as from a checkpoint).
-    let state: SynapseChainState<ImportanceState> = composed.init(params);
+    let state: ChainState = composed.init(params);
     for (let k = 0; k < 2; k++) {
       const [u, next] = composed.update(randomGrads(rng, 1), state, params);
       applyUpdates(params, u);
@@ -140,12 +142,13 @@ test('synapseAdam: states are interchangeable with the composed chain, and its m
     const got = fused.step(params, grads, structuredClone(state));
     assert.deepEqual(params, pComposed);
     assert.deepEqual(got, want);
-    // update and view are the chain's.
+    // update and exposes are the chain's.
     const [u2, viaUpdate] = fused.update(clone(grads), structuredClone(state), params);
     const [u3, viaChain] = composed.update(clone(grads), structuredClone(state), params);
     assert.deepEqual(u2, u3);
     assert.deepEqual(viaUpdate, viaChain);
-    assert.deepEqual(fused.view(state), composed.view(state));
+    assert.deepEqual(fused.exposes(state), composed.exposes(state));
+    assert.equal(fused.exposes(state).synapses?.importance, importanceStateOf(state).importance);
   });
 });
 
@@ -156,6 +159,15 @@ test('synapseAdam rejects what the fused step cannot do, and states of another s
   const withEvery = { xi: XI, c: 1, lr: LR, consolidateEvery: 10 };
   assert.throws(() => synapseAdam(withEvery), /consolidateEvery/);
   const params = [new Float32Array(4)];
-  const other = withImportance(onlineImportance({ xi: XI }), scaleByLearningRate(LR));
-  assert.throws(() => synapseAdam({ xi: XI, c: 1, lr: LR }).step(params, [new Float32Array(4)], other.init(params)), SynapseStateError);
+  const opt = synapseAdam({ xi: XI, c: 1, lr: LR });
+  const step = (s: ChainState) => () => opt.step(params, [new Float32Array(4)], s);
+  // Another chain's state: the same links but no viscosity.
+  const other = chain({ importance: onlineImportance({ xi: XI }), adam: scaleByAdam(), lr: scaleByLearningRate(LR) });
+  assert.throws(step(other.init(params)), (e: unknown) => e instanceof SynapseStateError && /importance, adam, viscosity, lr/.test(e.message));
+  // The right names, but Adam's state under another link's name.
+  const good = opt.init(params);
+  assert.throws(step({ ...good, adam: good.lr, lr: good.adam }), SynapseStateError);
+  // Moments for another number of tensors.
+  assert.throws(step({ ...good, adam: { ...good.adam, m: [] } }), SynapseStateError);
+  assert.doesNotThrow(step(good));
 });

@@ -2,10 +2,11 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { loadNativeBackend, portableBackend, setBackend, type Backend } from '../../kernels/index.js';
 import { nativeInfo } from '../../kernels/native.js';
-import { applyUpdates, chain, isStateRecord, scaleByAdam, scaleByLearningRate, type State } from '../transform.js';
-import { withImportance } from './compose.js';
+import { isStateRecord, type State } from '../base.js';
+import { chain } from '../combine.js';
+import { applyUpdates, scaleByAdam, scaleByLearningRate } from '../transform.js';
 import {
-  anchorOf, importanceOf, importanceStateOf, lastChangeOf, onlineImportance, SynapseStateError, type ImportanceState,
+  anchorOf, importanceOf, importanceStateOf, lastChangeOf, onlineImportance, SynapseStateError,
 } from './importance.js';
 import { metaplastic } from './metaplastic.js';
 import { viscosity } from './viscosity.js';
@@ -22,7 +23,7 @@ const close = (x: number, y: number, what: string): void =>
 /** SGD(lr) on the quadratic with the importance transformation in front; float64 reference alongside. */
 function run(steps: number, lr: number, consolidateEvery?: number) {
   const imp = onlineImportance({ xi: 0.1, ...(consolidateEvery === undefined ? {} : { consolidateEvery }) });
-  const opt = chain(imp, scaleByLearningRate(lr));
+  const opt = chain({ importance: imp, lr: scaleByLearningRate(lr) });
   const params = [new Float32Array([0.3, -0.2])];
   let state = opt.init(params);
   const thetas: number[][] = [[...params[0]!]];
@@ -36,7 +37,7 @@ function run(steps: number, lr: number, consolidateEvery?: number) {
     omegaSteps.push(g.map((gi, j) => -gi * (params[0]![j]! - before[j]!)));
     thetas.push([...params[0]!]);
   }
-  return { imp, params, state: state[0] as ImportanceState, thetas, omegaSteps };
+  return { imp, params, state: state.importance, thetas, omegaSteps };
 }
 const sumSteps = (o: number[][], from: number, to: number): number[] =>
   [0, 1].map((j) => o.slice(from, to).reduce((acc, x) => acc + x[j]!, 0));
@@ -135,8 +136,10 @@ function assertPlainState(s: State, path: string): void {
 }
 
 test('the state of a synapse optimiser round-trips through JSON and training continues identically', () => {
-  const make = () => withImportance(onlineImportance({ xi: 0.1, consolidateEvery: 2 }),
-    scaleByAdam(), viscosity({ c: 3 }), scaleByLearningRate(0.05), metaplastic({ m: 2 }));
+  const make = () => chain({
+    importance: onlineImportance({ xi: 0.1, consolidateEvery: 2 }), adam: scaleByAdam(), viscosity: viscosity({ c: 3 }),
+    lr: scaleByLearningRate(0.05), metaplastic: metaplastic({ m: 2 }),
+  });
   const opt = make();
   const p1 = [new Float32Array([0.3, -0.2])];
   let s1 = opt.init(p1);
@@ -170,7 +173,7 @@ test('importanceStateOf rejects state of the wrong shape with a coded error', ()
     e instanceof SynapseStateError && e.code === 'E_SYNAPSE_STATE' && /"pending"/.test(e.message));
   assert.throws(() => importanceOf(new Float32Array(2)), SynapseStateError);
   const s = onlineImportance({ xi: 0.1 }).init([new Float32Array(1)]);
-  assert.equal(importanceStateOf({ source: s, inner: [] }), s);
+  assert.equal(importanceStateOf({ importance: s, lr: {} }), s);
 });
 
 test('options are validated', () => {
@@ -197,7 +200,7 @@ test('the native backend gives the same importance and viscous updates as the po
   const run = (backend: Backend): { updates: Float32Array[][]; state: unknown } => {
     setBackend(backend);
     try {
-      const opt = withImportance(onlineImportance({ xi: 0.1, consolidateEvery: 3 }), viscosity({ c: 2 }));
+      const opt = chain({ importance: onlineImportance({ xi: 0.1, consolidateEvery: 3 }), viscosity: viscosity({ c: 2 }) });
       const params = sizes.map((n, i) => Float32Array.from({ length: n }, (_, j) => Math.sin(j * 0.37 + i)));
       let state = opt.init(params);
       const updates: Float32Array[][] = [];

@@ -1,28 +1,16 @@
 import { getBackend } from '../../kernels/index.js';
-import { isStateRecord, type GradientTransformation, type State } from '../transform.js';
+import { isStateRecord, type Extra, type GradientTransformation, type State, type SynapseView } from '../base.js';
 
 /**
- * What importance-aware transformations read: per parameter, the consolidated importance Ω and the
- * consolidation anchor θ* (same shapes as the parameters).
- *
- * @example
- * const v: SynapseView = { importance: [new Float32Array([0, 2])], anchor: [new Float32Array([0.5, -1])] };
- */
-export interface SynapseView {
-  readonly importance: readonly Float32Array[];
-  readonly anchor: readonly Float32Array[];
-}
-
-/**
- * A gradient transformation that also maintains per-parameter importance: `withImportance` runs it first and
- * hands `view(state)` to the transformations after it. `consolidate` is pure (it returns a new state).
+ * A link that maintains per-parameter importance: it exposes Ω and θ* (`synapses`) to the links after it in a
+ * chain, and `consolidate` (pure: it returns a new state) folds what it integrated into Ω.
  *
  * @example
  * const src: ImportanceSource<ImportanceState> = onlineImportance({ xi: 0.1 });
  */
 export interface ImportanceSource<S extends State = State> extends GradientTransformation<S> {
-  view(state: S): SynapseView;
   consolidate(state: S, params: readonly Float32Array[]): S;
+  exposes(state: S): Extra & { readonly synapses: SynapseView };
 }
 
 export interface OnlineImportanceOptions {
@@ -75,7 +63,7 @@ export interface ImportanceState {
  * Parameters must keep their sizes; a learner that grows the network re-initialises or extends the state.
  *
  * @example
- * const imp = onlineImportance({ xi: 0.1, consolidateEvery: 100 });
+ * const imp = onlineImportance({ xi: 0.1, consolidateEvery: 100 }); // a chain's `importance` link
  * let s = imp.init(params);
  * [grads, s] = imp.update(grads, s, params);  // grads unchanged
  * s = imp.consolidate(s, params);            // e.g. at sleep
@@ -149,7 +137,7 @@ export function onlineImportance(opts: OnlineImportanceOptions): ImportanceSourc
       consolidateInPlace(s, params);
       return s;
     },
-    view: (state) => ({ importance: state.importance, anchor: state.anchor }),
+    exposes: (state) => ({ synapses: { importance: state.importance, anchor: state.anchor } }),
   };
 }
 
@@ -171,7 +159,7 @@ function copyImportanceState(s: ImportanceState): Mutable<ImportanceState> {
   };
 }
 
-/** Error for state that does not have the shape a synapse helper expects (e.g. a mismatched checkpoint). */
+/** Error for synapse state that does not have the shape a synapse helper expects (e.g. a mismatched checkpoint). */
 export class SynapseStateError extends Error {
   readonly code = 'E_SYNAPSE_STATE';
   override readonly name = 'SynapseStateError';
@@ -181,14 +169,14 @@ const NUMBER_KEYS = ['step', 'pending', 'integrated', 'consolidations'] as const
 const ARRAY_KEYS = ['pathIntegral', 'importance', 'anchor', 'prevParams', 'prevGrads', 'lastChange'] as const;
 
 /**
- * The {@link ImportanceState} inside `state`: the state itself, or the `source` of a `withImportance` state
+ * The {@link ImportanceState} inside `state`: the state itself, or the `importance` link's state of a chain
  * (e.g. as read back from a checkpoint). Throws a {@link SynapseStateError} naming the missing field otherwise.
  *
  * @example
  * const s = importanceStateOf(loadCheckpoint(file).state);
  */
 export function importanceStateOf(state: State): ImportanceState {
-  const rec = isStateRecord(state) && isStateRecord(state['source']) ? state['source'] : state;
+  const rec = isStateRecord(state) && isStateRecord(state['importance']) ? state['importance'] : state;
   if (!isStateRecord(rec)) throw new SynapseStateError('importance state must be a record of numbers and Float32Array lists');
   for (const k of NUMBER_KEYS) {
     if (typeof rec[k] !== 'number') throw new SynapseStateError(`importance state: "${k}" must be a number`);
@@ -203,7 +191,7 @@ export function importanceStateOf(state: State): ImportanceState {
 }
 
 /**
- * Ω, the consolidated importance, from an importance (or `withImportance`) state.
+ * Ω, the consolidated importance, from an importance state (or a chain's).
  *
  * @example
  * const omega = importanceOf(state); // omega[i][j] for parameter tensor i, entry j
@@ -213,7 +201,7 @@ export function importanceOf(state: State): readonly Float32Array[] {
 }
 
 /**
- * θ*, the consolidation anchor, from an importance (or `withImportance`) state.
+ * θ*, the consolidation anchor, from an importance state (or a chain's).
  *
  * @example
  * const anchor = anchorOf(state);
@@ -223,8 +211,8 @@ export function anchorOf(state: State): readonly Float32Array[] {
 }
 
 /**
- * Per parameter, the index of its last significant change (0: none yet), from an importance (or
- * `withImportance`) state; `importanceStateOf(state).step − lastChange` is the time since.
+ * Per parameter, the index of its last significant change (0: none yet), from an importance state
+ * (or a chain's); `importanceStateOf(state).step − lastChange` is the time since.
  *
  * @example
  * const idle = lastChangeOf(state)[0]!.map((t) => step - t);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Rng } from '../../core/rng.js';
 import { portableBackend, setBackend } from '../../kernels/index.js';
 import { applyUpdates, scaleByLearningRate } from '../transform.js';
-import { withImportance } from './compose.js';
+import { chain } from '../combine.js';
 import { onlineImportance, SynapseStateError } from './importance.js';
 import { mesu, mesuSample, type MesuOptions, type MesuState } from './mesu.js';
 import { metaplastic } from './metaplastic.js';
@@ -161,9 +161,9 @@ const meanResult = (rs: TwoTaskResult[]): TwoTaskResult => ({
 
 test('MESU forgets task A far less than plain SGD on the two-task regression, without a task boundary', (t) => {
   const importance = () => onlineImportance({ xi: 0.1, consolidateEvery: 50 });
-  const plain = trainAB(withImportance(importance(), scaleByLearningRate(0.1)));
-  const viscous = trainAB(withImportance(importance(), viscosity({ c: 100 }), scaleByLearningRate(0.1)));
-  const meta = trainAB(withImportance(importance(), scaleByLearningRate(0.1), metaplastic({ m: 100 })));
+  const plain = trainAB(chain({ importance: importance(), lr: scaleByLearningRate(0.1) }));
+  const viscous = trainAB(chain({ importance: importance(), viscosity: viscosity({ c: 100 }), lr: scaleByLearningRate(0.1) }));
+  const meta = trainAB(chain({ importance: importance(), lr: scaleByLearningRate(0.1), metaplastic: metaplastic({ m: 100 }) }));
   // The paper's rule (no extra rates). σp² = 0.64 is the initial learning rate; the window N = 1000 steps is
   // longer than the whole run. Averaged over 5 weight-noise seeds (single runs vary by a few times).
   const seeds = [1, 2, 3, 4, 5];

@@ -1,4 +1,4 @@
-import type { GradientTransformation, State } from '../transform.js';
+import type { GradientTransformation, State } from '../base.js';
 import { SynapseStateError } from './importance.js';
 
 export interface MesuOptions {

@@ -1,4 +1,4 @@
-import type { SynapseTransformation } from './compose.js';
+import { stateless, synapsesOf, type EmptyState, type GradientTransformation } from '../base.js';
 
 export interface MetaplasticOptions {
   /** m in the attenuation 1 − tanh²(m·max(Ω, 0)·|θ − θ*|); 0 leaves updates unchanged. */
@@ -17,31 +17,29 @@ export interface MetaplasticOptions {
  *
  * The further a consolidated weight has drifted, the harder it is to push further (a soft leash of length
  * ≈ 1/(m·Ω)); unconsolidated weights (Ω ≤ 0) are untouched. u must be the displacement, so place it after
- * `scaleByLearningRate`. Stateless; reads Ω and θ* from `withImportance`.
+ * `scaleByLearningRate`. Stateless; reads Ω and θ* from an importance link earlier in its chain.
  *
  * @example
- * const opt = withImportance(onlineImportance({ xi: 0.1, consolidateEvery: 100 }),
- *   scaleByAdam(), scaleByLearningRate(1e-3), metaplastic({ m: 1 }));
+ * const opt = chain({ importance: onlineImportance({ xi: 0.1, consolidateEvery: 100 }),
+ *   adam: scaleByAdam(), lr: scaleByLearningRate(1e-3), metaplastic: metaplastic({ m: 1 }) });
  */
-export function metaplastic(opts: MetaplasticOptions): SynapseTransformation<Record<string, never>> {
+export function metaplastic(opts: MetaplasticOptions): GradientTransformation<EmptyState> {
   const { m } = opts;
   if (!(Number.isFinite(m) && m >= 0)) throw new RangeError(`metaplastic m must be a finite number ≥ 0, got ${m}`);
-  return {
-    init: () => ({}),
-    update(updates, state, params, synapses) {
-      for (let i = 0; i < updates.length; i++) {
-        const u = updates[i]!, th = params[i]!, om = synapses.importance[i]!, a = synapses.anchor[i]!;
-        for (let j = 0; j < u.length; j++) {
-          const o = om[j]!;
-          const d = th[j]! - a[j]!;
-          const uj = u[j]!;
-          if (o > 0 && uj * d > 0) {
-            const t = Math.tanh(m * o * Math.abs(d));
-            u[j] = uj * (1 - t * t);
-          }
+  return stateless((updates, params, extra) => {
+    const synapses = synapsesOf(extra, 'metaplastic');
+    for (let i = 0; i < updates.length; i++) {
+      const u = updates[i]!, th = params[i]!, om = synapses.importance[i]!, a = synapses.anchor[i]!;
+      for (let j = 0; j < u.length; j++) {
+        const o = om[j]!;
+        const d = th[j]! - a[j]!;
+        const uj = u[j]!;
+        if (o > 0 && uj * d > 0) {
+          const t = Math.tanh(m * o * Math.abs(d));
+          u[j] = uj * (1 - t * t);
         }
       }
-      return [updates, state];
-    },
-  };
+    }
+    return updates;
+  });
 }

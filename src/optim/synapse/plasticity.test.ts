@@ -1,9 +1,10 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { portableBackend, setBackend } from '../../kernels/index.js';
+import type { SynapseView } from '../base.js';
+import { chain } from '../combine.js';
 import { applyUpdates, scaleByLearningRate } from '../transform.js';
-import { withImportance } from './compose.js';
-import { onlineImportance, type SynapseView } from './importance.js';
+import { onlineImportance } from './importance.js';
 import { metaplastic } from './metaplastic.js';
 import { viscosity } from './viscosity.js';
 
@@ -16,7 +17,7 @@ test('viscosity scales each update by exactly 1/(1 + c·Ω), and leaves Ω ≤ 0
   const c = 1.7;
   const t = viscosity({ c });
   const u = [new Float32Array(u0)];
-  const [out] = t.update(u, t.init(u), [new Float32Array(6)], view);
+  const [out] = t.update(u, t.init(u), [new Float32Array(6)], { synapses: view });
   const o32 = new Float32Array(omega);
   u0.forEach((x, j) => {
     const want = o32[j]! > 0 ? Math.fround(Math.fround(x) / (1 + c * o32[j]!)) : Math.fround(x);
@@ -43,7 +44,7 @@ test('metaplastic attenuates only steps away from the anchor, by 1 − tanh²(m�
   const f32 = (k: number) => new Float32Array(cases.map((c) => c[k]!));
   const view: SynapseView = { importance: [f32(2)], anchor: [f32(1)] };
   const t = metaplastic({ m });
-  const [out] = t.update([f32(3)], t.init([f32(0)]), [f32(0)], view);
+  const [out] = t.update([f32(3)], t.init([f32(0)]), [f32(0)], { synapses: view });
   const th = f32(0), an = f32(1), om = f32(2), u = f32(3);
   cases.forEach((_, j) => {
     const d = th[j]! - an[j]!;
@@ -58,27 +59,37 @@ test('metaplastic attenuates only steps away from the anchor, by 1 − tanh²(m�
   assert.ok(Math.abs(out[0]![8]!) < 1e-12, 'm·Ω·|d| = 16: the outward step vanishes');
 });
 
-test('withImportance hands this step’s Ω and θ* to the transformations after the source', () => {
+test('a chain hands the importance link\'s Ω and θ* of this step to the links after it', () => {
   // One parameter, gradient 1 every step, SGD(lr 0.1), consolidating after every step: Ω grows step by step and
   // the viscous step is exactly −lr/(1 + c·Ω) with Ω as consolidated in the same call.
   const c = 2;
   const imp = onlineImportance({ xi: 0.1, consolidateEvery: 1 });
-  const opt = withImportance(imp, viscosity({ c }), scaleByLearningRate(0.1));
+  const opt = chain({ importance: imp, viscosity: viscosity({ c }), lr: scaleByLearningRate(0.1) });
   const p = [new Float32Array([0])];
   let s = opt.init(p);
+  const omega = (state: typeof s): number => opt.exposes(state).synapses!.importance[0]![0]!;
   for (let k = 0; k < 4; k++) {
     const [u, next] = opt.update([new Float32Array([1])], s, p);
     s = next;
-    const om = opt.view(s).importance[0]![0]!;
-    assert.equal(s.source.consolidations, k === 0 ? 0 : k);
+    const om = omega(s);
+    assert.equal(s.importance.consolidations, k === 0 ? 0 : k);
     if (k > 0) assert.ok(om > 0);
     assert.ok(Math.abs(u[0]![0]! - -0.1 / (1 + c * om)) < 1e-7, `step ${k}`);
     applyUpdates(p, u);
   }
-  // consolidate() through the combinator is pure and only touches the source's state.
-  const before = opt.view(s).importance[0]![0]!;
+  // consolidate() through the chain is pure and only touches the importance link's state.
+  const before = omega(s);
   const s2 = opt.consolidate(s, p);
-  assert.equal(opt.view(s).importance[0]![0], before);
-  assert.ok(opt.view(s2).importance[0]![0]! > before);
-  assert.equal(s2.inner, s.inner);
+  assert.equal(omega(s), before);
+  assert.ok(omega(s2) > before);
+  assert.equal(s2.viscosity, s.viscosity);
+  assert.equal(s2.lr, s.lr);
+});
+
+test('an importance-aware link with no importance before it in its chain says so', () => {
+  const p = [new Float32Array(1)];
+  for (const [name, link] of [['viscosity', viscosity({ c: 1 })], ['metaplastic', metaplastic({ m: 1 })]] as const) {
+    const opt = chain({ lr: scaleByLearningRate(0.1), [name]: link });
+    assert.throws(() => opt.update([new Float32Array(1)], opt.init(p), p), new RegExp(`${name} reads Ω and θ\\*: put onlineImportance before it`));
+  }
 });

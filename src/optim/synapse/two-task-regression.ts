@@ -1,5 +1,6 @@
 import { Rng } from '../../core/rng.js';
-import { applyUpdates, type GradientTransformation, type State } from '../transform.js';
+import type { GradientTransformation, State } from '../base.js';
+import { applyUpdates } from '../transform.js';
 import { mesu, mesuSample, type MesuOptions } from './mesu.js';
 
 /**

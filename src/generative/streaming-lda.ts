@@ -1,50 +1,111 @@
+import { Rng } from '../core/index.js';
 import { getBackend } from '../kernels/index.js';
 import type { State } from '../optim/index.js';
 
 /** Shrinkage of the shared covariance towards its mean variance: Σ + λ·(tr Σ / d)·I. */
 const SHRINKAGE = 0.01;
-/** Share of each batch's rows that update the shared scatter (a d×d statistic needs far fewer rows than the means). */
-const SCATTER_STRIDE = 4;
-/** Refactorise the covariance when the rows behind it have grown by this factor since the last factorisation. */
-const REFACTOR_GROWTH = 1.5;
+/**
+ * One row in this many of the stream (drawn by a hash of its position) updates the statistics. A stream
+ * shows each class far more often than its statistics need; one row in eight keeps the cost a fraction of a
+ * network's step.
+ */
+const ROW_STRIDE = 8;
+/**
+ * Centred rows wait in a buffer until this many have come, and then update the d×d scatter in one GEMM (a
+ * rank-16 update of a matrix that does not fit in cache would cost its memory traffic every batch).
+ */
+const FLUSH_ROWS = 128;
+/**
+ * Conjugate-gradient steps on Σ·W = Mᵀ, preconditioned by Σ⁻¹ as it was when last computed: one per update of
+ * the scatter keeps W tracking statistics that change a little at a time; before answering, steps continue
+ * until every class's relative residual is below SOLVE_TOLERANCE.
+ */
+const TRACKING_STEPS = 1;
+const MAX_STEPS = 300;
+const SOLVE_TOLERANCE = 1e-4;
+/** The preconditioner Σ⁻¹ is recomputed when the rows behind Σ have grown eightfold since it was. */
+const PRECONDITIONER_GROWTH = 8;
+/** Step size and range of the temperature's log (τ from e^-2 to e^4). */
+const TAU_RATE = 0.01;
+const LOG_TAU_MIN = -2;
+const LOG_TAU_MAX = 4;
+
+/**
+ * A fixed random feature map: φ(x) = max(0, x·R), R drawn once from N(0, 1/inputs) with its own seed. Linear
+ * discriminants on such features separate what a linear rule on the raw inputs cannot (the map is never trained,
+ * so it never drifts and the statistics on it stay valid for the whole stream).
+ */
+export interface RandomFeatures {
+  count: number;
+  seed: number;
+}
 
 /**
  * Streaming linear discriminant analysis: one Gaussian per class with a shared covariance, learned from a stream
- * one batch at a time by exact running statistics (class counts and means, the pooled within-class scatter).
- * Nothing is overwritten by later data, so it does not forget: the same samples in any order give the same
- * model. No sample is kept. Logits: z_c = x·Σ⁻¹μ_c − ½·μ_cᵀΣ⁻¹μ_c (a uniform prior over the classes seen).
+ * one batch at a time by exact running statistics (class counts and means, the pooled within-class scatter), on
+ * the raw inputs or on a fixed random feature map of them. Nothing is overwritten by later data, so it does not
+ * forget: the order of the samples does not matter. No sample is kept. Logits:
+ * z_c = φ·Σ⁻¹μ_c − ½·μ_cᵀΣ⁻¹μ_c (a uniform prior over the classes seen).
  *
- * Cost per batch: the class means (n·d), and a rank-(n/4) update of the d×d scatter through the backend's GEMM.
- * The Cholesky factor of Σ is recomputed when the rows behind it have grown by half (a geometric schedule:
- * about 15 factorisations over a million rows), the discriminant weights whenever a mean has changed.
+ * Those logits are far too confident (the Gaussians are a crude model of the data), so the memory also keeps
+ * a temperature τ, calibrated prequentially: each batch's rows are first scored, one gradient step on log τ
+ * lowers the NLL of their labels under softmax(z/τ), and only then are they learnt. softmax(z/τ) is the
+ * calibrated posterior ({@link StreamingLda.temperature}).
+ *
+ * Cost, on one row in {@link ROW_STRIDE} of each batch: the feature map (a GEMM), the class means, and for every
+ * {@link FLUSH_ROWS} such rows a rank update of the d×d scatter (a GEMM) and one warm-started conjugate-gradient
+ * step on the discriminant weights W = Σ⁻¹·Mᵀ (two GEMMs of d×d by d×K), so that W tracks every row seen; before
+ * answering, the steps go on until W solves the current statistics. Their preconditioner, Σ⁻¹ itself as it was
+ * when the rows behind it were up to eight times fewer (Cholesky, then the explicit inverse: about 6 over a
+ * stream of a million rows), makes a few steps enough however ill-conditioned Σ is.
  *
  * @example
- * const lda = new StreamingLda(784, 10);
+ * const lda = new StreamingLda(784, 10, { count: 1000, seed: 1 });
  * lda.observe(batch.x, batch.y, batch.size);
  * const z = lda.logits(x, n);   // n × 10, -Infinity for classes never seen
  */
 export class StreamingLda {
+  /** Size of the space the Gaussians live in: the feature count, or the input size without features. */
+  readonly dim: number;
+  private readonly projection: Float32Array | null;
   private readonly counts: Float32Array;
   private readonly means: Float32Array;
   private readonly scatter: Float32Array;
   private scatterRows = 0;
-  private batches = 0;
-  /** Cholesky factor (lower, row-major) of the shrunk covariance, and the rows it was computed from. */
-  private chol: Float32Array | null = null;
-  private cholRows = 0;
-  /** Discriminant weights (d × K) and biases, valid while `fresh`. */
+  /** Centred rows not yet in the scatter (FLUSH_ROWS × d), and how many. */
+  private readonly pending: Float32Array;
+  private pendingRows = 0;
+  /** Rows offered so far: row i of the stream is learnt when a hash of i says so (a state-free, pattern-free draw). */
+  private rowsSeen = 0;
+  /** Discriminant weights W (d × K, the warm start of each solve) and biases; `solved` while they fit the statistics. */
   private readonly weights: Float32Array;
   private readonly biases: Float32Array;
-  private fresh = false;
-  private readonly gramF32: Float32Array;
+  private solved = false;
+  /** Σ⁻¹ as last computed (the solver's preconditioner), and the rows it was computed from. */
+  private preconditioner: Float32Array | null = null;
+  private preconditionerRows = 0;
+  private logTau = 0;
 
-  constructor(readonly dim: number, readonly classes: number) {
+  constructor(readonly inputs: number, readonly classes: number, readonly features: RandomFeatures | null = null) {
+    this.dim = features === null ? inputs : features.count;
+    const d = this.dim;
+    this.projection = features === null ? null : randomProjection(inputs, features);
     this.counts = new Float32Array(classes);
-    this.means = new Float32Array(classes * dim);
-    this.scatter = new Float32Array(dim * dim);
-    this.weights = new Float32Array(dim * classes);
+    this.means = new Float32Array(classes * d);
+    this.scatter = new Float32Array(d * d);
+    this.weights = new Float32Array(d * classes);
     this.biases = new Float32Array(classes);
-    this.gramF32 = new Float32Array(dim * dim);
+    this.pending = new Float32Array(FLUSH_ROWS * d);
+  }
+
+  /** τ of the calibrated posterior softmax(z/τ). */
+  get temperature(): number {
+    return Math.exp(this.logTau);
+  }
+
+  /** Numbers the memory holds (class counts and means, scatter, discriminant weights; the fixed map is a seed). */
+  get size(): number {
+    return this.counts.length + this.means.length + this.scatter.length + this.weights.length + this.biases.length;
   }
 
   /** Classes with at least one sample. */
@@ -54,30 +115,71 @@ export class StreamingLda {
     return out;
   }
 
-  /** Learn a batch of n rows (row-major n × dim) with their class labels. */
-  observe(x: Float32Array, y: Int32Array, n: number): void {
+  /**
+   * Test, then learn a batch of n rows (row-major n × inputs) with their class labels: the rows first calibrate
+   * τ (over the outputs `mask` leaves each row, n × classes, or every class seen), then update the statistics.
+   */
+  observe(x: Float32Array, y: Int32Array, n: number, mask: Uint8Array | null = null): void {
+    const picked: number[] = [];
+    for (let r = 0; r < n; r++) if (rowHash(this.rowsSeen + r) % ROW_STRIDE === 0) picked.push(r);
+    this.rowsSeen += n;
+    if (picked.length === 0) return;
+    const rows = picked.length;
+    const p = inputsOf(x, picked, this.inputs);
+    const f = this.map(p, rows);
     const d = this.dim;
-    for (let r = 0; r < n; r++) {
-      const c = y[r]!;
+    // τ is calibrated against W as it stands (at most FLUSH_ROWS rows behind the statistics).
+    if (this.seen().length > 1) this.calibrate(f, picked, y, mask);
+    for (let i = 0; i < rows; i++) {
+      if (this.pendingRows === FLUSH_ROWS) this.flush();
+      // Centred against its class's running mean, updated first.
+      const c = y[picked[i]!]!;
       const k = ++this.counts[c]!;
       const m = c * d;
-      for (let j = 0; j < d; j++) this.means[m + j]! += (x[r * d + j]! - this.means[m + j]!) / k;
+      const o = this.pendingRows++ * d;
+      for (let j = 0; j < d; j++) {
+        this.means[m + j]! += (f[i * d + j]! - this.means[m + j]!) / k;
+        this.pending[o + j] = f[i * d + j]! - this.means[m + j]!;
+      }
     }
-    // Centred rows (against their class's running mean) for the scatter, every SCATTER_STRIDE-th row.
-    const picked: number[] = [];
-    for (let r = (this.batches++ % SCATTER_STRIDE); r < n; r += SCATTER_STRIDE) picked.push(r);
-    if (picked.length > 0) {
-      const rows = picked.length;
-      const centred = new Float32Array(rows * d);
-      picked.forEach((r, i) => {
-        const m = y[r]! * d;
-        for (let j = 0; j < d; j++) centred[i * d + j] = x[r * d + j]! - this.means[m + j]!;
-      });
-      getBackend().gemm(true, false, d, d, rows, 1, centred, centred, 0, this.gramF32);
-      getBackend().axpby(1, this.scatter, 1, this.gramF32, this.scatter);
-      this.scatterRows += rows;
+    this.solved = false;
+    if (this.pendingRows === FLUSH_ROWS) {
+      this.flush();
+      this.solve(TRACKING_STEPS);
     }
-    this.fresh = false;
+  }
+
+  /** The buffered centred rows into the scatter. */
+  private flush(): void {
+    if (this.pendingRows === 0) return;
+    const d = this.dim;
+    getBackend().gemm(true, false, d, d, this.pendingRows, 1, this.pending, this.pending, 1, this.scatter);
+    this.scatterRows += this.pendingRows;
+    this.pendingRows = 0;
+  }
+
+  /** One gradient step on log τ of the mean NLL of the rows' labels under softmax(z/τ). */
+  private calibrate(f: Float32Array, picked: readonly number[], y: Int32Array, mask: Uint8Array | null): void {
+    const K = this.classes;
+    const z = this.discriminants(f, picked.length, 0);
+    const tau = this.temperature;
+    const p = new Float64Array(K);
+    let grad = 0;
+    let used = 0;
+    picked.forEach((r, i) => {
+      const inPlay = (k: number): boolean => this.counts[k]! > 0 && (mask === null || mask[r * K + k] === 1);
+      const label = y[r]!;
+      if (!inPlay(label)) return;
+      let max = -Infinity;
+      for (let k = 0; k < K; k++) if (inPlay(k)) max = Math.max(max, z[i * K + k]! / tau);
+      let sum = 0;
+      for (let k = 0; k < K; k++) sum += (p[k] = inPlay(k) ? Math.exp(z[i * K + k]! / tau - max) : 0);
+      let mean = 0;
+      for (let k = 0; k < K; k++) mean += (p[k]! / sum) * z[i * K + k]!;
+      grad += (z[i * K + label]! - mean) / tau;
+      used++;
+    });
+    if (used > 0) this.logTau = Math.fround(Math.min(LOG_TAU_MAX, Math.max(LOG_TAU_MIN, this.logTau - (TAU_RATE * grad) / used)));
   }
 
   /**
@@ -87,59 +189,142 @@ export class StreamingLda {
   logits(x: Float32Array, n: number): Float32Array {
     const K = this.classes;
     const out = new Float32Array(n * K);
-    const seen = this.seen();
-    if (seen.length === 0 || this.scatterRows === 0) return out.fill(-Infinity);
-    this.refresh();
-    getBackend().gemm(false, false, n, K, this.dim, 1, x, this.weights, 0, out, this.biases);
-    for (let c = 0; c < K; c++) if (this.counts[c] === 0) for (let r = 0; r < n; r++) out[r * K + c] = -Infinity;
+    if (this.seen().length === 0) return out.fill(-Infinity);
+    const z = this.discriminants(this.map(x, n), n, MAX_STEPS);
+    for (let c = 0; c < K; c++) if (this.counts[c] === 0) for (let r = 0; r < n; r++) z[r * K + c] = -Infinity;
+    return z;
+  }
+
+  /** φ·W + b for n rows of features, after at most `steps` steps towards W = Σ⁻¹·Mᵀ (none: W as it stands). */
+  private discriminants(f: Float32Array, n: number, steps: number): Float32Array {
+    if (steps > 0) this.solve(steps);
+    const out = new Float32Array(n * this.classes);
+    getBackend().gemm(false, false, n, this.classes, this.dim, 1, f, this.weights, 0, out, this.biases);
     return out;
   }
 
-  private refresh(): void {
-    if (this.chol === null || this.scatterRows >= REFACTOR_GROWTH * this.cholRows) {
-      this.chol = choleskyOfShrunk(this.scatter, this.scatterRows, this.dim);
-      this.cholRows = this.scatterRows;
-      this.fresh = false;
-    }
-    if (this.fresh) return;
-    const d = this.dim;
-    const K = this.classes;
-    const w = new Float64Array(d);
-    for (let c = 0; c < K; c++) {
-      if (this.counts[c] === 0) continue;
-      const mu = this.means.subarray(c * d, (c + 1) * d);
-      choleskySolve(this.chol, mu, w, d);
-      let quad = 0;
-      for (let j = 0; j < d; j++) {
-        this.weights[j * K + c] = w[j]!;
-        quad += mu[j]! * w[j]!;
-      }
-      this.biases[c] = -0.5 * quad;
-    }
-    this.fresh = true;
+  /** φ of n rows: the inputs themselves without features. */
+  private map(x: Float32Array, n: number): Float32Array {
+    if (this.projection === null) return x.slice(0, n * this.inputs);
+    const f = new Float32Array(n * this.dim);
+    getBackend().gemm(false, false, n, this.dim, this.inputs, 1, x, this.projection, 0, f);
+    for (let i = 0; i < f.length; i++) if (f[i]! < 0) f[i] = 0;
+    return f;
   }
 
-  /** Every statistic and the covariance factor in use, for a checkpoint (a restored model predicts alike). */
+  /**
+   * Preconditioned conjugate gradients on Σ·w_c = μ_c for every class seen, from the current W, for at most
+   * `steps` steps or until each relative residual is below SOLVE_TOLERANCE; then b_c = −½·μ_c·w_c.
+   */
+  private solve(steps: number): void {
+    this.flush();
+    if (this.solved || this.scatterRows === 0) return;
+    const d = this.dim;
+    const K = this.classes;
+    const n = this.scatterRows;
+    let trace = 0;
+    for (let i = 0; i < d; i++) trace += this.scatter[i * d + i]!;
+    const ridge = SHRINKAGE * (trace / n / d) + 1e-12;
+    const apply = (v: Float32Array, out: Float32Array): void => {
+      getBackend().gemm(false, false, d, K, d, 1 / n, this.scatter, v, 0, out);
+      for (let i = 0; i < out.length; i++) out[i]! += ridge * v[i]!;
+    };
+    if (this.preconditioner === null || n >= PRECONDITIONER_GROWTH * this.preconditionerRows) {
+      this.preconditioner = inverseOfShrunk(this.scatter, n, ridge, d);
+      this.preconditionerRows = n;
+    }
+    const P = this.preconditioner;
+    const W = this.weights;
+    const r = new Float32Array(d * K);
+    apply(W, r);
+    // r = Mᵀ − Σ·W, column c for class c (classes never seen keep w_c = 0).
+    const live: number[] = [];
+    const target = new Float64Array(K);
+    for (let c = 0; c < K; c++) {
+      if (this.counts[c] === 0) continue;
+      live.push(c);
+      for (let j = 0; j < d; j++) {
+        const m = this.means[c * d + j]!;
+        r[j * K + c] = m - r[j * K + c]!;
+        target[c]! += m * m;
+      }
+    }
+    const z = new Float32Array(d * K);
+    const p = new Float32Array(d * K);
+    const q = new Float32Array(d * K);
+    const rz = new Float64Array(K);
+    const precondition = (): void => getBackend().gemm(false, false, d, K, d, 1, P, r, 0, z);
+    const columnDot = (a: Float32Array, b: Float32Array, c: number): number => {
+      let sum = 0;
+      for (let j = 0; j < d; j++) sum += a[j * K + c]! * b[j * K + c]!;
+      return sum;
+    };
+    precondition();
+    p.set(z);
+    for (const c of live) rz[c] = columnDot(r, z, c);
+    let active = live.filter((c) => columnDot(r, r, c) > SOLVE_TOLERANCE ** 2 * target[c]!);
+    for (let step = 0; step < steps && active.length > 0; step++) {
+      apply(p, q);
+      for (const c of active) {
+        const alpha = rz[c]! / columnDot(p, q, c);
+        for (let j = 0; j < d; j++) {
+          W[j * K + c]! += alpha * p[j * K + c]!;
+          r[j * K + c]! -= alpha * q[j * K + c]!;
+        }
+      }
+      active = active.filter((c) => columnDot(r, r, c) > SOLVE_TOLERANCE ** 2 * target[c]!);
+      precondition();
+      for (const c of active) {
+        const next = columnDot(r, z, c);
+        const beta = next / rz[c]!;
+        rz[c] = next;
+        for (let j = 0; j < d; j++) p[j * K + c] = z[j * K + c]! + beta * p[j * K + c]!;
+      }
+    }
+    this.solved = active.length === 0;
+    this.updateBiases();
+  }
+
+  private updateBiases(): void {
+    const d = this.dim;
+    const K = this.classes;
+    for (let c = 0; c < K; c++) {
+      let quad = 0;
+      for (let j = 0; j < d; j++) quad += this.means[c * d + j]! * this.weights[j * K + c]!;
+      this.biases[c] = -0.5 * quad;
+    }
+  }
+
+  /** Every statistic and the discriminant weights in use, for a checkpoint (a restored model predicts alike). */
   getState(): LdaState {
     return {
       counts: this.counts.slice(), means: this.means.slice(), scatter: this.scatter.slice(),
-      chol: this.chol === null ? new Float32Array(0) : this.chol.slice(),
-      counters: Float32Array.from([this.scatterRows, this.batches, this.cholRows]),
+      weights: this.weights.slice(),
+      pending: this.pending.slice(0, this.pendingRows * this.dim),
+      preconditioner: this.preconditioner === null ? new Float32Array(0) : this.preconditioner.slice(),
+      counters: Float32Array.from([this.scatterRows, this.rowsSeen, this.logTau, this.solved ? 1 : 0, this.preconditionerRows]),
     };
   }
 
   setState(s: LdaState): void {
     const d = this.dim;
     if (s.counts.length !== this.classes || s.means.length !== this.means.length || s.scatter.length !== d * d
-      || (s.chol.length !== 0 && s.chol.length !== d * d) || s.counters.length !== 3) {
+      || s.weights.length !== this.weights.length || s.pending.length > this.pending.length || s.pending.length % d !== 0
+      || (s.preconditioner.length !== 0 && s.preconditioner.length !== d * d)
+      || s.counters.length !== 5) {
       throw new Error('checkpoint LDA statistics do not fit this model');
     }
     this.counts.set(s.counts);
     this.means.set(s.means);
     this.scatter.set(s.scatter);
-    this.chol = s.chol.length === 0 ? null : s.chol.slice();
-    [this.scatterRows, this.batches, this.cholRows] = [s.counters[0]!, s.counters[1]!, s.counters[2]!];
-    this.fresh = false;
+    this.weights.set(s.weights);
+    this.pending.set(s.pending);
+    this.pendingRows = s.pending.length / d;
+    [this.scatterRows, this.rowsSeen, this.logTau] = [s.counters[0]!, s.counters[1]!, s.counters[2]!];
+    this.solved = s.counters[3] === 1;
+    this.preconditioner = s.preconditioner.length === 0 ? null : s.preconditioner.slice();
+    this.preconditionerRows = s.counters[4]!;
+    this.updateBiases();
   }
 }
 
@@ -148,13 +333,15 @@ export interface LdaState {
   counts: Float32Array;
   means: Float32Array;
   scatter: Float32Array;
-  chol: Float32Array;
+  weights: Float32Array;
+  pending: Float32Array;
+  preconditioner: Float32Array;
   counters: Float32Array;
 }
 
 /** A saved {@link LdaState} read back from a checkpoint's state record; anything else is an error. */
 export function ldaStateFrom(s: State): LdaState {
-  const keys = ['counts', 'means', 'scatter', 'chol', 'counters'] as const;
+  const keys = ['counts', 'means', 'scatter', 'weights', 'pending', 'preconditioner', 'counters'] as const;
   if (typeof s !== 'object' || s instanceof Float32Array || Array.isArray(s)) throw new Error('checkpoint lacks the LDA statistics');
   const r = s as { readonly [key: string]: State };
   const out: Partial<LdaState> = {};
@@ -166,17 +353,40 @@ export function ldaStateFrom(s: State): LdaState {
   return out as LdaState;
 }
 
-/** Lower Cholesky factor (row-major) of S/rows + λ·(tr/d)·I. */
-function choleskyOfShrunk(scatter: Float32Array, rows: number, d: number): Float32Array {
-  // Factorised in double, stored in float32 (so that a checkpoint holds exactly the factor in use).
+function randomProjection(inputs: number, f: RandomFeatures): Float32Array {
+  const rng = new Rng(f.seed);
+  const r = new Float32Array(inputs * f.count);
+  const s = 1 / Math.sqrt(inputs);
+  for (let i = 0; i < r.length; i++) r[i] = rng.normal() * s;
+  return r;
+}
+
+/** A 32-bit integer hash (lowbias32) of a row's position in the stream. */
+function rowHash(i: number): number {
+  let h = i >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x846ca68b);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+function inputsOf(x: Float32Array, rows: readonly number[], d: number): Float32Array {
+  const out = new Float32Array(rows.length * d);
+  rows.forEach((r, i) => out.set(x.subarray(r * d, (r + 1) * d), i * d));
+  return out;
+}
+
+/**
+ * (S/rows + ridge·I)⁻¹: Cholesky L in double, L⁻¹ row by row, then L⁻ᵀ·L⁻¹ through the GEMM; in float32 (so that a
+ * checkpoint holds exactly the matrix in use).
+ */
+function inverseOfShrunk(scatter: Float32Array, rows: number, ridge: number, d: number): Float32Array {
   const a = new Float64Array(d * d);
-  let trace = 0;
-  for (let i = 0; i < d; i++) trace += scatter[i * d + i]!;
-  const inv = 1 / rows;
-  const ridge = SHRINKAGE * (trace * inv / d) + 1e-12;
-  for (let i = 0; i < d * d; i++) a[i] = scatter[i]! * inv;
+  for (let i = 0; i < d * d; i++) a[i] = scatter[i]! / rows;
   for (let i = 0; i < d; i++) a[i * d + i]! += ridge;
-  // In-place Cholesky–Banachiewicz, row by row.
+  // In-place Cholesky–Banachiewicz, row by row (lower triangle).
   for (let i = 0; i < d; i++) {
     const ri = i * d;
     for (let j = 0; j <= i; j++) {
@@ -185,21 +395,22 @@ function choleskyOfShrunk(scatter: Float32Array, rows: number, d: number): Float
       for (let k = 0; k < j; k++) s -= a[ri + k]! * a[rj + k]!;
       a[ri + j] = i === j ? Math.sqrt(Math.max(s, 1e-300)) : s / a[rj + j]!;
     }
-    for (let j = i + 1; j < d; j++) a[ri + j] = 0;
   }
-  return Float32Array.from(a);
-}
-
-/** Solve (L·Lᵀ) w = b for w. */
-function choleskySolve(l: Float32Array, b: Float32Array, w: Float64Array, d: number): void {
+  // L⁻¹ (lower), row by row: row i = −(Σ_{k<i} L_ik·row k of L⁻¹) / L_ii, and 1/L_ii on the diagonal.
+  const li = new Float64Array(d * d);
   for (let i = 0; i < d; i++) {
-    let s = b[i]!;
-    for (let k = 0; k < i; k++) s -= l[i * d + k]! * w[k]!;
-    w[i] = s / l[i * d + i]!;
+    const ri = i * d;
+    for (let k = 0; k < i; k++) {
+      const coef = a[ri + k]!;
+      const rk = k * d;
+      for (let j = 0; j <= k; j++) li[ri + j]! -= coef * li[rk + j]!;
+    }
+    const diag = a[ri + i]!;
+    for (let j = 0; j < i; j++) li[ri + j]! /= diag;
+    li[ri + i] = 1 / diag;
   }
-  for (let i = d - 1; i >= 0; i--) {
-    let s = w[i]!;
-    for (let k = i + 1; k < d; k++) s -= l[k * d + i]! * w[k]!;
-    w[i] = s / l[i * d + i]!;
-  }
+  const l32 = Float32Array.from(li);
+  const out = new Float32Array(d * d);
+  getBackend().gemm(true, false, d, d, d, 1, l32, l32, 0, out);
+  return out;
 }

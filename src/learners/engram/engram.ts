@@ -52,9 +52,8 @@ export class EngramLearner implements Learner {
   /** Surprise of the classifier: the NLL of each label under θ_S. */
   readonly surprise = new SurpriseMonitor();
   readonly fast: FastHead;
-  /** The statistical memory (`lda`), and log τ, the temperature that calibrates its posterior (learnt prequentially). */
+  /** The statistical memory (`lda`), with the temperature that calibrates its posterior (learnt prequentially). */
   readonly lda: StreamingLda | null;
-  private ldaLogTau = 0;
   readonly sleeps: SleepRecord[] = [];
   private readonly rng: Rng;
   /** Op buffers of a wake step, reused from batch to batch (nothing a wake step computes outlives it). */
@@ -95,7 +94,7 @@ export class EngramLearner implements Learner {
     this.memory = new ShortTermMemory(o.stmCapacity, setup.inputSize);
     this.policy = initialPolicy(setup.numOutputs);
     this.fast = new FastHead(setup.hidden.at(-1)!, setup.numOutputs, o.fastLr);
-    this.lda = o.lda ? new StreamingLda(setup.inputSize, setup.numOutputs) : null;
+    this.lda = o.lda ? new StreamingLda(setup.inputSize, setup.numOutputs, { count: LDA_FEATURES, seed: this.rng.int(2 ** 31) }) : null;
     this.wakeKnown = new KnownOutputs(setup.scenario, setup.numOutputs, setup.activeOutputs);
     this.classHeads = Array.from({ length: setup.numOutputs }, () => [] as number[]);
     for (let c = 0; c < setup.numContexts; c++) {
@@ -149,41 +148,8 @@ export class EngramLearner implements Learner {
       if (this.memory.full) break;
       if (surprising[r] === 1 || this.rng.uniform() < o.admitRate) this.memory.add(batch.x, r, batch.y[r]!);
     }
-    if (this.lda !== null) this.learnLda(batch, mask);
+    this.lda?.observe(batch.x, batch.y, n, mask);
     return this.fast.learn(slow, hidden, batch.y, mask);
-  }
-
-  /**
-   * Test, then train: the batch first calibrates the LDA's temperature (one gradient step on log τ of the NLL of
-   * its labels under softmax(z_LDA/τ), on data the LDA has not seen yet), then updates its statistics.
-   */
-  private learnLda(batch: Batch, mask: Uint8Array | null): void {
-    const lda = this.lda!;
-    const n = batch.size;
-    const K = this.setup.numOutputs;
-    if (lda.seen().length > 1) {
-      const z = lda.logits(batch.x, n);
-      if (mask !== null) for (let i = 0; i < z.length; i++) if (mask[i] === 0) z[i] = -Infinity;
-      const tau = Math.exp(this.ldaLogTau);
-      let grad = 0;
-      let rows = 0;
-      const p = new Float64Array(K);
-      for (let r = 0; r < n; r++) {
-        const y = batch.y[r]!;
-        const zy = z[r * K + y]!;
-        if (!Number.isFinite(zy)) continue;
-        let max = -Infinity;
-        for (let k = 0; k < K; k++) max = Math.max(max, z[r * K + k]! / tau);
-        let sum = 0;
-        for (let k = 0; k < K; k++) sum += (p[k] = Number.isFinite(z[r * K + k]!) ? Math.exp(z[r * K + k]! / tau - max) : 0);
-        let mean = 0;
-        for (let k = 0; k < K; k++) if (p[k]! > 0) mean += (p[k]! / sum) * z[r * K + k]!;
-        grad += (zy - mean) / tau;
-        rows++;
-      }
-      if (rows > 0) this.ldaLogTau = Math.fround(Math.min(LOG_TAU_MAX, Math.max(LOG_TAU_MIN, this.ldaLogTau - LDA_TAU_RATE * grad / rows)));
-    }
-    lda.observe(batch.x, batch.y, n);
   }
 
   private wakeMask(batch: Batch): Uint8Array | null {
@@ -305,7 +271,7 @@ export class EngramLearner implements Learner {
     this.known = out.known;
     this.sleeps.push({
       batch: this.batches, samples: job.stm.n, iterations: out.iterations, loss: out.loss,
-      surprisingShare: job.plan.share, dreamerRefreshed: job.plan.promote, ldaTemperature: Math.fround(Math.exp(this.ldaLogTau)),
+      surprisingShare: job.plan.share, dreamerRefreshed: job.plan.promote, ldaTemperature: Math.fround(this.lda?.temperature ?? 1),
     });
   }
 
@@ -342,11 +308,14 @@ export class EngramLearner implements Learner {
     return { ...this.options };
   }
 
-  /** log softmax(network) + log softmax(z_LDA/τ), over the outputs the network's logits leave in play. */
+  /**
+   * β·log softmax(network) + log softmax(z_LDA/τ), over the outputs the network's logits leave in play (β =
+   * {@link NET_WEIGHT}).
+   */
   private fuseLda(net: Float32Array, x: Float32Array, n: number): Float32Array {
     const K = this.setup.numOutputs;
     const b = getBackend();
-    const tau = Math.exp(this.ldaLogTau);
+    const tau = this.lda!.temperature;
     const z = this.lda!.logits(x, n);
     for (let i = 0; i < z.length; i++) z[i] = net[i] === -Infinity ? -Infinity : z[i]! / tau;
     const a = new Float32Array(n * K);
@@ -357,7 +326,7 @@ export class EngramLearner implements Learner {
     for (let r = 0; r < n; r++) {
       let any = false;
       for (let k = 0; k < K; k++) if (Number.isFinite(c[r * K + k]!)) any = true;
-      if (any) for (let k = 0; k < K; k++) a[r * K + k]! += c[r * K + k]!;
+      if (any) for (let k = 0; k < K; k++) a[r * K + k] = NET_WEIGHT * a[r * K + k]! + c[r * K + k]!;
     }
     return a;
   }
@@ -367,7 +336,7 @@ export class EngramLearner implements Learner {
   }
 
   parameterCount(): number {
-    return this.model.parameterCount() + this.fast.weight.size + this.fast.bias.size;
+    return this.model.parameterCount() + this.fast.weight.size + this.fast.bias.size + (this.lda?.size ?? 0);
   }
 
   series(): Record<string, number[][]> {
@@ -400,7 +369,6 @@ export class EngramLearner implements Learner {
     };
     if (this.lda !== null) {
       extra['lda'] = { ...this.lda.getState() };
-      extra['ldaLogTau'] = Float32Array.of(this.ldaLogTau);
     }
     return {
       method: this.method,
@@ -447,10 +415,7 @@ export class EngramLearner implements Learner {
     this.batches = batches!;
     this.sinceSleep = sinceSleep!;
     this.optState = hasOpt === 1 ? state.optimizer : null;
-    if (this.lda !== null) {
-      this.lda.setState(e.lda!);
-      this.ldaLogTau = e.ldaLogTau![0]!;
-    }
+    if (this.lda !== null) this.lda.setState(e.lda!);
   }
 
   /** Stop the sleep worker (a long-running process calls this when done). */
@@ -464,10 +429,16 @@ export class EngramLearner implements Learner {
 /** A sleep's job with what the record of it needs: the wake's surprising share, and whether a dreamer was promoted. */
 type PlannedSleep = SleepJob & { plan: SleepPlan };
 
-/** Step size and range of the LDA temperature's log (τ from e^-2 to e^4). */
-const LDA_TAU_RATE = 0.01;
-const LOG_TAU_MIN = -2;
-const LOG_TAU_MAX = 4;
+/**
+ * β, the network's weight in the fused posterior p_LDA · p_net^β. The LDA's temperature is calibrated on the
+ * stream; the network's cannot be, because the stream shows only the classes it has just learnt, never those it
+ * is forgetting. Below 1 the network's overconfident recency bias in class-IL cannot override a calibrated
+ * memory that does not forget (validation split, tuning seed: see docs/ENGRAM.md).
+ */
+const NET_WEIGHT = 0.25;
+
+/** Random features the statistical memory's Gaussians live on. */
+const LDA_FEATURES = 1000;
 
 /** Latent size of the generative pathway. */
 const Z_DIM = 100;
@@ -496,7 +467,7 @@ function snapshotFrom(s: SnapshotState): Snapshot | null {
 }
 
 /** Version of the Engram state layout (`extra` of the saved state); a state of another version is refused. */
-const STATE_VERSION = 2;
+const STATE_VERSION = 3;
 
 const f32 = z.custom<Float32Array>((v) => v instanceof Float32Array, 'expected a Float32Array');
 const anyState = z.custom<State>((v) => v !== undefined);
@@ -515,8 +486,7 @@ const savedExtraSchema = z.object({
   surprise: anyState,
   sleeps: f32,
   counters: f32.refine((a) => a.length === 3),
-  lda: z.object({ counts: f32, means: f32, scatter: f32, chol: f32, counters: f32 }).optional(),
-  ldaLogTau: f32.optional(),
+  lda: z.object({ counts: f32, means: f32, scatter: f32, weights: f32, pending: f32, preconditioner: f32, counters: f32 }).optional(),
 });
 
 function copyBatch(b: Batch): Batch {

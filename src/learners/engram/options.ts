@@ -17,13 +17,13 @@ export const engramOptionsSchema = z.object({
   admitNll: z.number().min(0).default(0.1),
   admitRate: z.number().min(0).max(1).default(0.01),
   /** Passes over the short-term memory per sleep (iterations = ⌈epochs·|STM| / batch⌉, at least 1). */
-  sleepEpochs: z.number().positive().default(18),
+  sleepEpochs: z.number().positive().default(9),
   /**
    * Sleep pressure: at least this many sleep iterations per wake batch since the last sleep, for the share of the
    * memory the frozen dreamer does not know (0 = none). After a long quiet wake the sleep lasts in proportion to
    * the time awake instead of to the memory's size, so the generative pathway gets the rehearsal it needs.
    */
-  sleepPressure: z.number().min(0).default(0.5),
+  sleepPressure: z.number().min(0).default(0.25),
   /** Adam's learning rate in sleep. */
   lr: z.number().positive().default(1e-3),
   /**

@@ -36,7 +36,7 @@ export class SldaLearner implements Learner {
     return argmaxRows(z, n, K);
   }
 
-  /** It has no options (its shrinkage and scatter stride are constants of the statistical memory). */
+  /** It has no options (its shrinkage and row stride are constants of the statistical memory). */
   resolvedOptions(): Record<string, never> {
     return {};
   }
@@ -46,8 +46,7 @@ export class SldaLearner implements Learner {
   }
 
   parameterCount(): number {
-    const d = this.setup.inputSize;
-    return this.setup.numOutputs * (d + 1) + d * d;
+    return this.lda.size;
   }
 
   getState(): LearnerState {

@@ -6,7 +6,7 @@ import type { Batch } from '../../protocols/types.js';
 import type { LearnerSetup } from '../learner.js';
 import { EngramLearner } from './engram.js';
 import { parseEngramOptions } from './options.js';
-import { drawDreams, effectiveClasses, Heads, recentClasses, sleepIterations, type SleepSettings } from './sleep.js';
+import { drawDreams, effectiveClasses, Heads, recentClasses, sleepBatch, sleepIterations, type SleepSettings } from './sleep.js';
 import { Vae } from '../../generative/index.js';
 import { ShortTermMemory } from './short-term-memory.js';
 import { SurpriseMonitor } from './surprise.js';
@@ -84,7 +84,7 @@ test('sleep weighting: effective classes of a memory, and iterations per sleep',
 });
 
 /** Iterations a recorded sleep's memory alone gives it (its passes), with the `small` settings. */
-const passesOf = (s: EngramLearner['sleeps'][number]): number => sleepIterations(s.samples, { epochs: small.sleepEpochs, batch: setup().batchSize });
+const passesOf = (s: EngramLearner['sleeps'][number]): number => sleepIterations(s.samples, { epochs: small.sleepEpochs, batch: sleepBatch(setup().batchSize) });
 
 test('sleep pressure on the unknown: a memory the dreamer knows sleeps its passes, a new class the full pressure', () => {
   // Context 0, context 1, then context 0 again: the memory of the last stretch holds only rows any dreamer knows.
@@ -233,10 +233,10 @@ test('serve=new: a just-seen class is predicted at once, and the classes θ_S ho
   const opts = { ...small, stmCapacity: 200, fastLr: 0.5 };
   const learners = (['new', 'slow', 'fast'] as const).map((serve) => new EngramLearner(setup(), { ...opts, serve }));
   const rng = new Rng(21);
-  const stream = [...Array.from({ length: 60 }, () => batch(0, rng)), ...Array.from({ length: 12 }, () => batch(1, rng))];
+  const stream = [...Array.from({ length: 90 }, () => batch(0, rng)), ...Array.from({ length: 12 }, () => batch(1, rng))];
   for (const l of learners) for (const b of stream) l.observe(b);
   const [fresh, slow, fast] = learners as [EngramLearner, EngramLearner, EngramLearner];
-  assert.ok(fresh.sleeps.length > 0 && fresh.sleeps.at(-1)!.batch <= 60, 'context 0 was consolidated, context 1 was not');
+  assert.ok(fresh.sleeps.length > 0 && fresh.sleeps.at(-1)!.batch <= 90, 'context 0 was consolidated, context 1 was not');
   const newAcc = accuracy(fresh, 1, new Rng(23));
   assert.ok(newAcc >= 0.9, `the new classes are predicted through the fast path: ${newAcc}`);
   assert.ok(accuracy(slow, 1, new Rng(23)) <= 0.5, 'θ_S alone does not know them yet');

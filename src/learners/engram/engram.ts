@@ -11,7 +11,7 @@ import { FastHead } from './fast-head.js';
 import { parseEngramOptions, type EngramOptions } from './options.js';
 import { ShortTermMemory } from './short-term-memory.js';
 import { afterSleep, afterWakeBatch, initialPolicy, planSleep, type PolicyState, type SleepPlan } from './policy.js';
-import { Heads, runSleep, sleepIterations, type SleepJob, type SleepOutcome, type SleepSettings } from './sleep.js';
+import { Heads, runSleep, sleepBatch, sleepIterations, type SleepJob, type SleepOutcome, type SleepSettings } from './sleep.js';
 import { SleepWorker } from './sleep-worker-client.js';
 import { SurpriseMonitor } from './surprise.js';
 
@@ -219,12 +219,12 @@ export class EngramLearner implements Learner {
     const dreamer = this.dreamer;
     let pressure = o.sleepPressure * this.sinceSleep;
     // Scaled only where it binds: below the passes it changes nothing, and the scaling costs a forward pass.
-    if (o.dreams && Math.ceil(pressure) > sleepIterations(stm.n, { epochs: o.sleepEpochs, batch: this.setup.batchSize })) {
+    if (o.dreams && Math.ceil(pressure) > sleepIterations(stm.n, { epochs: o.sleepEpochs, batch: sleepBatch(this.setup.batchSize) })) {
       pressure *= this.unknownToDreamer(stm, dreamer);
     }
     const settings: SleepSettings = {
       scenario: this.setup.scenario, numOutputs: this.setup.numOutputs, classHeads: this.classHeads,
-      batch: this.setup.batchSize, epochs: o.sleepEpochs, minIterations: Math.ceil(pressure), lr: o.lr, dreamFeatures: o.dreamFeatures,
+      batch: sleepBatch(this.setup.batchSize), epochs: o.sleepEpochs, minIterations: Math.ceil(pressure), lr: o.lr, dreamFeatures: o.dreamFeatures,
       recentDreams: o.recentDreams, dreams: o.dreams, viscosity: o.viscosity,
     };
     return {

@@ -16,8 +16,8 @@ export const engramOptionsSchema = z.object({
    */
   admitNll: z.number().min(0).default(0.1),
   admitRate: z.number().min(0).max(1).default(0.01),
-  /** Passes over the short-term memory per sleep (iterations = ⌈epochs·|STM| / batch⌉, at least 1). */
-  sleepEpochs: z.number().positive().default(9),
+  /** Passes over the short-term memory per sleep (iterations = ⌈epochs·|STM| / sleep batch⌉, at least 1). */
+  sleepEpochs: z.number().positive().default(4.5),
   /**
    * Sleep pressure: at least this many sleep iterations per wake batch since the last sleep, for the share of the
    * memory the frozen dreamer does not know (0 = none). After a long quiet wake the sleep lasts in proportion to

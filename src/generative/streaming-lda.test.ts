@@ -93,6 +93,27 @@ test('streaming LDA: a restored state predicts exactly as the original and conti
   assert.throws(() => new StreamingLda(3, 2).setState(lda.getState()), /do not fit/);
 });
 
+test('streaming LDA: asking for logits never changes what the memory learns', () => {
+  const centres = [[0, 0], [1, 1], [2, 0]];
+  const run = (ask: boolean): { lda: StreamingLda; probe: Float32Array } => {
+    const rng = new Rng(21);
+    const lda = new StreamingLda(2, 3, { count: 40, seed: 2 });
+    const probe = draw(rng, centres, 50).x;
+    // 2 000 batches of 64: every row-hash alignment of the 128-row buffer occurs, and the temperature is learnt.
+    for (let k = 0; k < 2000; k++) {
+      const { x, y } = draw(rng, centres, 64);
+      lda.observe(x, y, 64);
+      if (ask && k % 7 === 0) lda.logits(probe, 50);
+    }
+    return { lda, probe };
+  };
+  const asked = run(true);
+  const quiet = run(false);
+  assert.deepEqual(asked.lda.getState(), quiet.lda.getState());
+  assert.deepEqual(asked.lda.logits(asked.probe, 50), quiet.lda.logits(quiet.probe, 50));
+  assert.notEqual(quiet.lda.temperature, 1);
+});
+
 /** A disc (class 0) inside a ring (class 1) that overlaps it: no linear rule on the raw inputs tells them apart. */
 function rings(rng: Rng, n: number): { x: Float32Array; y: Int32Array } {
   const x = new Float32Array(n * 2);

@@ -1,5 +1,6 @@
 import { Rng } from '../core/index.js';
 import { getBackend } from '../kernels/index.js';
+import { maskedSoftmax } from '../nn/index.js';
 import type { State } from '../optim/index.js';
 
 /** Shrinkage of the shared covariance towards its mean variance: Σ + λ·(tr Σ / d)·I. */
@@ -16,9 +17,10 @@ const ROW_STRIDE = 8;
  */
 const FLUSH_ROWS = 128;
 /**
- * Conjugate-gradient steps on Σ·W = Mᵀ, preconditioned by Σ⁻¹ as it was when last computed: one per update of
- * the scatter keeps W tracking statistics that change a little at a time; before answering, steps continue
- * until every class's relative residual is below SOLVE_TOLERANCE.
+ * Conjugate-gradient steps on Σ·W = Mᵀ, preconditioned by Σ⁻¹ as it was when last computed: one after every
+ * update of the scatter keeps the learner's W tracking statistics that change a little at a time (the temperature
+ * is calibrated against that W). Answers come from a separate solve, warm-started from it, that goes on until every
+ * class's relative residual is below SOLVE_TOLERANCE.
  */
 const TRACKING_STEPS = 1;
 const MAX_STEPS = 300;
@@ -54,10 +56,11 @@ export interface RandomFeatures {
  *
  * Cost, on one row in {@link ROW_STRIDE} of each batch: the feature map (a GEMM), the class means, and for every
  * {@link FLUSH_ROWS} such rows a rank update of the d×d scatter (a GEMM) and one warm-started conjugate-gradient
- * step on the discriminant weights W = Σ⁻¹·Mᵀ (two GEMMs of d×d by d×K), so that W tracks every row seen; before
- * answering, the steps go on until W solves the current statistics. Their preconditioner, Σ⁻¹ itself as it was
- * when the rows behind it were up to eight times fewer (Cholesky, then the explicit inverse: about 6 over a
- * stream of a million rows), makes a few steps enough however ill-conditioned Σ is.
+ * step on the discriminant weights W = Σ⁻¹·Mᵀ (GEMMs of d×d by d×K), so that W tracks every row seen. Their
+ * preconditioner, Σ⁻¹ itself as it was when the rows behind it were up to eight times fewer (Cholesky, then the
+ * explicit inverse: about 6 over a stream of a million rows), makes a few steps enough however ill-conditioned
+ * Σ is. {@link StreamingLda.logits} answers from W solved to tolerance on a copy (cached until the statistics
+ * change), so asking never changes what the memory learns.
  *
  * @example
  * const lda = new StreamingLda(784, 10, { count: 1000, seed: 1 });
@@ -77,10 +80,12 @@ export class StreamingLda {
   private pendingRows = 0;
   /** Rows offered so far: row i of the stream is learnt when a hash of i says so (a state-free, pattern-free draw). */
   private rowsSeen = 0;
-  /** Discriminant weights W (d × K, the warm start of each solve) and biases; `solved` while they fit the statistics. */
+  /** Discriminant weights W (d × K), tracking the statistics a step behind, and their biases. */
   private readonly weights: Float32Array;
   private readonly biases: Float32Array;
-  private solved = false;
+  /** Changes of the statistics so far, and W solved to tolerance at one of them (what answers use). */
+  private version = 0;
+  private answer: { version: number; weights: Float32Array; biases: Float32Array } | null = null;
   /** Σ⁻¹ as last computed (the solver's preconditioner), and the rows it was computed from. */
   private preconditioner: Float32Array | null = null;
   private preconditionerRows = 0;
@@ -128,10 +133,11 @@ export class StreamingLda {
     const p = inputsOf(x, picked, this.inputs);
     const f = this.map(p, rows);
     const d = this.dim;
-    // τ is calibrated against W as it stands (at most FLUSH_ROWS rows behind the statistics).
+    // τ is calibrated against the tracking W (at most one update of the scatter behind the statistics).
     if (this.seen().length > 1) this.calibrate(f, picked, y, mask);
+    let flushed = false;
     for (let i = 0; i < rows; i++) {
-      if (this.pendingRows === FLUSH_ROWS) this.flush();
+      if (this.pendingRows === FLUSH_ROWS) flushed = this.flush();
       // Centred against its class's running mean, updated first.
       const c = y[picked[i]!]!;
       const k = ++this.counts[c]!;
@@ -142,64 +148,100 @@ export class StreamingLda {
         this.pending[o + j] = f[i * d + j]! - this.means[m + j]!;
       }
     }
-    this.solved = false;
-    if (this.pendingRows === FLUSH_ROWS) {
-      this.flush();
-      this.solve(TRACKING_STEPS);
-    }
+    if (this.pendingRows === FLUSH_ROWS) flushed = this.flush();
+    this.version++;
+    if (flushed) this.track();
   }
 
   /** The buffered centred rows into the scatter. */
-  private flush(): void {
-    if (this.pendingRows === 0) return;
+  private flush(): true {
     const d = this.dim;
     getBackend().gemm(true, false, d, d, this.pendingRows, 1, this.pending, this.pending, 1, this.scatter);
     this.scatterRows += this.pendingRows;
     this.pendingRows = 0;
+    return true;
+  }
+
+  /** TRACKING_STEPS steps of W towards the statistics in the scatter (recomputing the preconditioner when due). */
+  private track(): void {
+    const n = this.scatterRows;
+    const ridge = ridgeOf(this.scatter, n, this.dim);
+    if (this.preconditioner === null || n >= PRECONDITIONER_GROWTH * this.preconditionerRows) {
+      this.preconditioner = inverseOfShrunk(this.scatter, n, ridge, this.dim);
+      this.preconditionerRows = n;
+    }
+    const system = { scatter: this.scatter, rows: n, ridge, preconditioner: this.preconditioner };
+    conjugateGradients(system, this.means, this.counts, this.weights, TRACKING_STEPS);
+    biasesOf(this.means, this.weights, this.biases);
   }
 
   /** One gradient step on log τ of the mean NLL of the rows' labels under softmax(z/τ). */
   private calibrate(f: Float32Array, picked: readonly number[], y: Int32Array, mask: Uint8Array | null): void {
     const K = this.classes;
-    const z = this.discriminants(f, picked.length, 0);
+    const z = this.discriminants(f, picked.length, this.weights, this.biases);
+    const rows = picked.length;
+    const inPlay = new Uint8Array(rows * K);
+    picked.forEach((r, i) => {
+      for (let k = 0; k < K; k++) inPlay[i * K + k] = this.counts[k]! > 0 && (mask === null || mask[r * K + k] === 1) ? 1 : 0;
+    });
     const tau = this.temperature;
-    const p = new Float64Array(K);
+    const p = maskedSoftmax(z, inPlay, rows, K, tau);
+    // d NLL / d log τ of a row = (z_label − Σ_k p_k·z_k) / τ.
     let grad = 0;
     let used = 0;
-    picked.forEach((r, i) => {
-      const inPlay = (k: number): boolean => this.counts[k]! > 0 && (mask === null || mask[r * K + k] === 1);
-      const label = y[r]!;
-      if (!inPlay(label)) return;
-      let max = -Infinity;
-      for (let k = 0; k < K; k++) if (inPlay(k)) max = Math.max(max, z[i * K + k]! / tau);
-      let sum = 0;
-      for (let k = 0; k < K; k++) sum += (p[k] = inPlay(k) ? Math.exp(z[i * K + k]! / tau - max) : 0);
+    for (let i = 0; i < rows; i++) {
+      const label = y[picked[i]!]!;
+      if (inPlay[i * K + label] === 0) continue;
       let mean = 0;
-      for (let k = 0; k < K; k++) mean += (p[k]! / sum) * z[i * K + k]!;
+      for (let k = 0; k < K; k++) if (inPlay[i * K + k] === 1) mean += p[i * K + k]! * z[i * K + k]!;
       grad += (z[i * K + label]! - mean) / tau;
       used++;
-    });
+    }
     if (used > 0) this.logTau = Math.fround(Math.min(LOG_TAU_MAX, Math.max(LOG_TAU_MIN, this.logTau - (TAU_RATE * grad) / used)));
   }
 
   /**
    * Logits of n rows (n × classes): the log-density of each class's Gaussian up to a constant shared by the
-   * classes; -Infinity for a class never seen. All -Infinity before anything is observed.
+   * classes; -Infinity for a class never seen. All -Infinity before anything is observed. Reads the memory
+   * without changing it.
    */
   logits(x: Float32Array, n: number): Float32Array {
     const K = this.classes;
     const out = new Float32Array(n * K);
     if (this.seen().length === 0) return out.fill(-Infinity);
-    const z = this.discriminants(this.map(x, n), n, MAX_STEPS);
+    const { weights, biases } = this.solution();
+    const z = this.discriminants(this.map(x, n), n, weights, biases);
     for (let c = 0; c < K; c++) if (this.counts[c] === 0) for (let r = 0; r < n; r++) z[r * K + c] = -Infinity;
     return z;
   }
 
-  /** φ·W + b for n rows of features, after at most `steps` steps towards W = Σ⁻¹·Mᵀ (none: W as it stands). */
-  private discriminants(f: Float32Array, n: number, steps: number): Float32Array {
-    if (steps > 0) this.solve(steps);
+  /**
+   * W solved to tolerance for every statistic seen, the buffered rows included, from a copy of the tracking W;
+   * kept until the statistics change.
+   */
+  private solution(): { weights: Float32Array; biases: Float32Array } {
+    if (this.answer?.version === this.version) return this.answer;
+    const d = this.dim;
+    let scatter = this.scatter;
+    if (this.pendingRows > 0) {
+      scatter = this.scatter.slice();
+      getBackend().gemm(true, false, d, d, this.pendingRows, 1, this.pending, this.pending, 1, scatter);
+    }
+    const rows = this.scatterRows + this.pendingRows;
+    const ridge = ridgeOf(scatter, rows, d);
+    const preconditioner = this.preconditioner ?? inverseOfShrunk(scatter, rows, ridge, d);
+    const weights = this.weights.slice();
+    const biases = new Float32Array(this.classes);
+    conjugateGradients({ scatter, rows, ridge, preconditioner }, this.means, this.counts, weights, MAX_STEPS);
+    biasesOf(this.means, weights, biases);
+    this.answer = { version: this.version, weights, biases };
+    return this.answer;
+  }
+
+  /** φ·W + b for n rows of features. */
+  private discriminants(f: Float32Array, n: number, weights: Float32Array, biases: Float32Array): Float32Array {
     const out = new Float32Array(n * this.classes);
-    getBackend().gemm(false, false, n, this.classes, this.dim, 1, f, this.weights, 0, out, this.biases);
+    getBackend().gemm(false, false, n, this.classes, this.dim, 1, f, weights, 0, out, biases);
     return out;
   }
 
@@ -212,89 +254,6 @@ export class StreamingLda {
     return f;
   }
 
-  /**
-   * Preconditioned conjugate gradients on Σ·w_c = μ_c for every class seen, from the current W, for at most
-   * `steps` steps or until each relative residual is below SOLVE_TOLERANCE; then b_c = −½·μ_c·w_c.
-   */
-  private solve(steps: number): void {
-    this.flush();
-    if (this.solved || this.scatterRows === 0) return;
-    const d = this.dim;
-    const K = this.classes;
-    const n = this.scatterRows;
-    let trace = 0;
-    for (let i = 0; i < d; i++) trace += this.scatter[i * d + i]!;
-    const ridge = SHRINKAGE * (trace / n / d) + 1e-12;
-    const apply = (v: Float32Array, out: Float32Array): void => {
-      getBackend().gemm(false, false, d, K, d, 1 / n, this.scatter, v, 0, out);
-      for (let i = 0; i < out.length; i++) out[i]! += ridge * v[i]!;
-    };
-    if (this.preconditioner === null || n >= PRECONDITIONER_GROWTH * this.preconditionerRows) {
-      this.preconditioner = inverseOfShrunk(this.scatter, n, ridge, d);
-      this.preconditionerRows = n;
-    }
-    const P = this.preconditioner;
-    const W = this.weights;
-    const r = new Float32Array(d * K);
-    apply(W, r);
-    // r = Mᵀ − Σ·W, column c for class c (classes never seen keep w_c = 0).
-    const live: number[] = [];
-    const target = new Float64Array(K);
-    for (let c = 0; c < K; c++) {
-      if (this.counts[c] === 0) continue;
-      live.push(c);
-      for (let j = 0; j < d; j++) {
-        const m = this.means[c * d + j]!;
-        r[j * K + c] = m - r[j * K + c]!;
-        target[c]! += m * m;
-      }
-    }
-    const z = new Float32Array(d * K);
-    const p = new Float32Array(d * K);
-    const q = new Float32Array(d * K);
-    const rz = new Float64Array(K);
-    const precondition = (): void => getBackend().gemm(false, false, d, K, d, 1, P, r, 0, z);
-    const columnDot = (a: Float32Array, b: Float32Array, c: number): number => {
-      let sum = 0;
-      for (let j = 0; j < d; j++) sum += a[j * K + c]! * b[j * K + c]!;
-      return sum;
-    };
-    precondition();
-    p.set(z);
-    for (const c of live) rz[c] = columnDot(r, z, c);
-    let active = live.filter((c) => columnDot(r, r, c) > SOLVE_TOLERANCE ** 2 * target[c]!);
-    for (let step = 0; step < steps && active.length > 0; step++) {
-      apply(p, q);
-      for (const c of active) {
-        const alpha = rz[c]! / columnDot(p, q, c);
-        for (let j = 0; j < d; j++) {
-          W[j * K + c]! += alpha * p[j * K + c]!;
-          r[j * K + c]! -= alpha * q[j * K + c]!;
-        }
-      }
-      active = active.filter((c) => columnDot(r, r, c) > SOLVE_TOLERANCE ** 2 * target[c]!);
-      precondition();
-      for (const c of active) {
-        const next = columnDot(r, z, c);
-        const beta = next / rz[c]!;
-        rz[c] = next;
-        for (let j = 0; j < d; j++) p[j * K + c] = z[j * K + c]! + beta * p[j * K + c]!;
-      }
-    }
-    this.solved = active.length === 0;
-    this.updateBiases();
-  }
-
-  private updateBiases(): void {
-    const d = this.dim;
-    const K = this.classes;
-    for (let c = 0; c < K; c++) {
-      let quad = 0;
-      for (let j = 0; j < d; j++) quad += this.means[c * d + j]! * this.weights[j * K + c]!;
-      this.biases[c] = -0.5 * quad;
-    }
-  }
-
   /** Every statistic and the discriminant weights in use, for a checkpoint (a restored model predicts alike). */
   getState(): LdaState {
     return {
@@ -302,7 +261,7 @@ export class StreamingLda {
       weights: this.weights.slice(),
       pending: this.pending.slice(0, this.pendingRows * this.dim),
       preconditioner: this.preconditioner === null ? new Float32Array(0) : this.preconditioner.slice(),
-      counters: Float32Array.from([this.scatterRows, this.rowsSeen, this.logTau, this.solved ? 1 : 0, this.preconditionerRows]),
+      counters: Float32Array.from([this.scatterRows, this.rowsSeen, this.logTau, this.preconditionerRows]),
     };
   }
 
@@ -311,7 +270,7 @@ export class StreamingLda {
     if (s.counts.length !== this.classes || s.means.length !== this.means.length || s.scatter.length !== d * d
       || s.weights.length !== this.weights.length || s.pending.length > this.pending.length || s.pending.length % d !== 0
       || (s.preconditioner.length !== 0 && s.preconditioner.length !== d * d)
-      || s.counters.length !== 5) {
+      || s.counters.length !== 4) {
       throw new Error('checkpoint LDA statistics do not fit this model');
     }
     this.counts.set(s.counts);
@@ -320,11 +279,10 @@ export class StreamingLda {
     this.weights.set(s.weights);
     this.pending.set(s.pending);
     this.pendingRows = s.pending.length / d;
-    [this.scatterRows, this.rowsSeen, this.logTau] = [s.counters[0]!, s.counters[1]!, s.counters[2]!];
-    this.solved = s.counters[3] === 1;
+    [this.scatterRows, this.rowsSeen, this.logTau, this.preconditionerRows] = [s.counters[0]!, s.counters[1]!, s.counters[2]!, s.counters[3]!];
     this.preconditioner = s.preconditioner.length === 0 ? null : s.preconditioner.slice();
-    this.preconditionerRows = s.counters[4]!;
-    this.updateBiases();
+    biasesOf(this.means, this.weights, this.biases);
+    this.answer = null;
   }
 }
 
@@ -351,6 +309,95 @@ export function ldaStateFrom(s: State): LdaState {
     out[k] = v;
   }
   return out as LdaState;
+}
+
+/** Σ = scatter/rows + ridge·I as the solver sees it, with the preconditioner it uses. */
+interface ShrunkSystem {
+  scatter: Float32Array;
+  rows: number;
+  ridge: number;
+  preconditioner: Float32Array;
+}
+
+/** Shrinkage of Σ = scatter/rows towards its mean variance: λ·tr Σ / d. */
+function ridgeOf(scatter: Float32Array, rows: number, d: number): number {
+  let trace = 0;
+  for (let i = 0; i < d; i++) trace += scatter[i * d + i]!;
+  return SHRINKAGE * (trace / rows / d) + 1e-12;
+}
+
+/**
+ * Preconditioned conjugate gradients on Σ·w_c = μ_c for every class seen, from the given W (d × K, updated in
+ * place), for at most `steps` steps or until each relative residual is below SOLVE_TOLERANCE. Classes never seen
+ * keep w_c = 0.
+ */
+function conjugateGradients(sys: ShrunkSystem, means: Float32Array, counts: Float32Array, W: Float32Array, steps: number): void {
+  const K = counts.length;
+  const d = W.length / K;
+  const apply = (v: Float32Array, out: Float32Array): void => {
+    getBackend().gemm(false, false, d, K, d, 1 / sys.rows, sys.scatter, v, 0, out);
+    for (let i = 0; i < out.length; i++) out[i]! += sys.ridge * v[i]!;
+  };
+  const r = new Float32Array(d * K);
+  apply(W, r);
+  // r = Mᵀ − Σ·W, column c for class c.
+  const live: number[] = [];
+  const target = new Float64Array(K);
+  for (let c = 0; c < K; c++) {
+    if (counts[c] === 0) continue;
+    live.push(c);
+    for (let j = 0; j < d; j++) {
+      const m = means[c * d + j]!;
+      r[j * K + c] = m - r[j * K + c]!;
+      target[c]! += m * m;
+    }
+  }
+  const z = new Float32Array(d * K);
+  const p = new Float32Array(d * K);
+  const q = new Float32Array(d * K);
+  const rz = new Float64Array(K);
+  const precondition = (): void => getBackend().gemm(false, false, d, K, d, 1, sys.preconditioner, r, 0, z);
+  const columnDot = (a: Float32Array, b: Float32Array, c: number): number => {
+    let sum = 0;
+    for (let j = 0; j < d; j++) sum += a[j * K + c]! * b[j * K + c]!;
+    return sum;
+  };
+  const unsolved = (c: number): boolean => columnDot(r, r, c) > SOLVE_TOLERANCE ** 2 * target[c]!;
+  let active = live.filter(unsolved);
+  if (active.length === 0) return;
+  precondition();
+  p.set(z);
+  for (const c of live) rz[c] = columnDot(r, z, c);
+  for (let step = 0; step < steps && active.length > 0; step++) {
+    apply(p, q);
+    for (const c of active) {
+      const alpha = rz[c]! / columnDot(p, q, c);
+      for (let j = 0; j < d; j++) {
+        W[j * K + c]! += alpha * p[j * K + c]!;
+        r[j * K + c]! -= alpha * q[j * K + c]!;
+      }
+    }
+    active = active.filter(unsolved);
+    if (active.length === 0 || step + 1 === steps) break;
+    precondition();
+    for (const c of active) {
+      const next = columnDot(r, z, c);
+      const beta = next / rz[c]!;
+      rz[c] = next;
+      for (let j = 0; j < d; j++) p[j * K + c] = z[j * K + c]! + beta * p[j * K + c]!;
+    }
+  }
+}
+
+/** b_c = −½·μ_c·w_c. */
+function biasesOf(means: Float32Array, W: Float32Array, biases: Float32Array): void {
+  const K = biases.length;
+  const d = W.length / K;
+  for (let c = 0; c < K; c++) {
+    let quad = 0;
+    for (let j = 0; j < d; j++) quad += means[c * d + j]! * W[j * K + c]!;
+    biases[c] = -0.5 * quad;
+  }
 }
 
 function randomProjection(inputs: number, f: RandomFeatures): Float32Array {

@@ -1,2 +1,3 @@
 export { Mlp } from './mlp.js';
 export { activateFresh, Linear } from './linear.js';
+export { maskedSoftmax } from './softmax.js';

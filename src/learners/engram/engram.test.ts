@@ -177,7 +177,7 @@ test('state: a saved and restored learner predicts and continues identically (dr
   for (const k of ['policy', 'lda', 'dreamer', 'quietModel', 'memory', 'fast', 'counters']) assert.deepEqual(ea![k], eb![k], k);
   // A state of another layout, or one saved without the LDA, is refused with a message.
   const bad = { ...a.getState(), extra: { ...(a.getState().extra as Record<string, Float32Array>), version: 1 } };
-  assert.throws(() => b.setState(bad), /not an Engram state of version 3/);
+  assert.throws(() => b.setState(bad), /not an Engram state of version 4/);
   assert.throws(() => new EngramLearner(setup(), { ...opts, lda: false }).setState(a.getState()), /lda=true/);
 });
 

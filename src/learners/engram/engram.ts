@@ -467,7 +467,7 @@ function snapshotFrom(s: SnapshotState): Snapshot | null {
 }
 
 /** Version of the Engram state layout (`extra` of the saved state); a state of another version is refused. */
-const STATE_VERSION = 3;
+const STATE_VERSION = 4;
 
 const f32 = z.custom<Float32Array>((v) => v instanceof Float32Array, 'expected a Float32Array');
 const anyState = z.custom<State>((v) => v !== undefined);

@@ -1,37 +1,11 @@
 import { getBackend } from '../../kernels/index.js';
 import { argmaxRows } from '../classifier.js';
 
-/**
- * softmax(z/T) within each row's mask (1 = the output is in the row's head), 0 elsewhere; `mask` null keeps
- * every output, where -Infinity logits (masked with `maskLogits`) get probability 0. Arithmetic in double,
- * each probability rounded to float32 once before the division by the row's sum. The one masked tempered
- * softmax of the learners: Engram's sleep targets and EWC's sampled Fisher labels both use it. A row with
- * nothing in its head (or all -Infinity) is NaN.
- *
- * @example
- * maskedSoftmax(new Float32Array([0, 5, 0]), new Uint8Array([1, 0, 1]), 1, 3, 2); // [0.5, 0, 0.5]
- */
-export function maskedSoftmax(z: Float32Array, mask: Uint8Array | null, rows: number, cols: number, T: number): Float32Array {
-  const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) {
-    const off = r * cols;
-    let max = -Infinity;
-    for (let c = 0; c < cols; c++) if (mask === null || mask[off + c]) max = Math.max(max, z[off + c]! / T);
-    let sum = 0;
-    for (let c = 0; c < cols; c++) {
-      if (mask !== null && !mask[off + c]) continue;
-      const e = Math.exp(z[off + c]! / T - max);
-      out[off + c] = e;
-      sum += e;
-    }
-    for (let c = 0; c < cols; c++) out[off + c]! /= sum;
-  }
-  return out;
-}
+export { maskedSoftmax } from '../../nn/softmax.js';
 
 /**
  * softmax(z/T) over the kept columns (the same for every row), 0 elsewhere: the distillation targets of the
- * replay baselines (LwF, DGR + distillation, BI-R). The same function as {@link maskedSoftmax} with
+ * replay baselines (LwF, DGR + distillation, BI-R). The same function as `maskedSoftmax` with
  * `rowMask(keep)`, computed through the backend's logSoftmax on the kept columns, which rounds differently in
  * the last bits: kept so that those baselines' published runs reproduce exactly.
  *

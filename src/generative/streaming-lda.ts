@@ -138,14 +138,20 @@ export class StreamingLda {
     let flushed = false;
     for (let i = 0; i < rows; i++) {
       if (this.pendingRows === FLUSH_ROWS) flushed = this.flush();
-      // Centred against its class's running mean, updated first.
+      // Centred against its class's running mean, updated first: with δ = φ − μ_old, μ += δ/k and the row is
+      // φ − μ_new = δ·(1 − 1/k).
       const c = y[picked[i]!]!;
       const k = ++this.counts[c]!;
-      const m = c * d;
+      const mean = this.means.subarray(c * d, (c + 1) * d);
+      const row = f.subarray(i * d, (i + 1) * d);
       const o = this.pendingRows++ * d;
+      const centred = this.pending.subarray(o, o + d);
+      const step = 1 / k;
+      const keep = 1 - step;
       for (let j = 0; j < d; j++) {
-        this.means[m + j]! += (f[i * d + j]! - this.means[m + j]!) / k;
-        this.pending[o + j] = f[i * d + j]! - this.means[m + j]!;
+        const delta = row[j]! - mean[j]!;
+        mean[j]! += delta * step;
+        centred[j] = delta * keep;
       }
     }
     if (this.pendingRows === FLUSH_ROWS) flushed = this.flush();
@@ -250,7 +256,7 @@ export class StreamingLda {
     if (this.projection === null) return x.slice(0, n * this.inputs);
     const f = new Float32Array(n * this.dim);
     getBackend().gemm(false, false, n, this.dim, this.inputs, 1, x, this.projection, 0, f);
-    for (let i = 0; i < f.length; i++) if (f[i]! < 0) f[i] = 0;
+    getBackend().unary('relu', f, f);
     return f;
   }
 

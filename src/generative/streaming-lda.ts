@@ -135,9 +135,9 @@ export class StreamingLda {
     const d = this.dim;
     // τ is calibrated against the tracking W (at most one update of the scatter behind the statistics).
     if (this.seen().length > 1) this.calibrate(f, picked, y, mask);
-    let flushed = false;
+    const scattered = this.scatterRows;
     for (let i = 0; i < rows; i++) {
-      if (this.pendingRows === FLUSH_ROWS) flushed = this.flush();
+      if (this.pendingRows === FLUSH_ROWS) this.flush();
       // Centred against its class's running mean, updated first: with δ = φ − μ_old, μ += δ/k and the row is
       // φ − μ_new = δ·(1 − 1/k).
       const c = y[picked[i]!]!;
@@ -154,18 +154,22 @@ export class StreamingLda {
         centred[j] = delta * keep;
       }
     }
-    if (this.pendingRows === FLUSH_ROWS) flushed = this.flush();
+    if (this.pendingRows === FLUSH_ROWS) this.flush();
     this.version++;
-    if (flushed) this.track();
+    if (this.scatterRows !== scattered) this.track();
   }
 
   /** The buffered centred rows into the scatter. */
-  private flush(): true {
-    const d = this.dim;
-    getBackend().gemm(true, false, d, d, this.pendingRows, 1, this.pending, this.pending, 1, this.scatter);
+  private flush(): void {
+    this.addPending(this.scatter);
     this.scatterRows += this.pendingRows;
     this.pendingRows = 0;
-    return true;
+  }
+
+  /** target += the buffered rows' scatter (PᵀP). */
+  private addPending(target: Float32Array): void {
+    const d = this.dim;
+    getBackend().gemm(true, false, d, d, this.pendingRows, 1, this.pending, this.pending, 1, target);
   }
 
   /** TRACKING_STEPS steps of W towards the statistics in the scatter (recomputing the preconditioner when due). */
@@ -231,7 +235,7 @@ export class StreamingLda {
     let scatter = this.scatter;
     if (this.pendingRows > 0) {
       scatter = this.scatter.slice();
-      getBackend().gemm(true, false, d, d, this.pendingRows, 1, this.pending, this.pending, 1, scatter);
+      this.addPending(scatter);
     }
     const rows = this.scatterRows + this.pendingRows;
     const ridge = ridgeOf(scatter, rows, d);

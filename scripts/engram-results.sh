@@ -44,7 +44,7 @@ permuted)
   ;;
 ablation)
   # One option switched off at a time against the defaults (the defaults' own runs are the first row).
-  for set in "" lda=false dreams=false viscosity=0 dreamFeatures=0 recentDreams=false sleepPressure=0 serve=slow fastLr=0; do
+  for set in "" lda=false dreams=false viscosity=0 dreamFeatures=0 recentDreams=false sleepPressure=0; do
     name=${set:-defaults}
     args=()
     [[ -n $set ]] && args=(--set "$set")

@@ -52,7 +52,7 @@ test('split-mnist: 5 contexts of two classes or 10 of one (class-IL only)', () =
 
 test('a run option the method does not use is refused naming the method\'s own; one it uses, or a default, is not', () => {
   assert.equal(messageOf(() => resolveConfig({ protocol: 'split-mnist', method: 'engram', lr: 0.01 })),
-    'engram does not use --lr; set its sleep learning rate with --set lr=… (the fast path\'s with --set fastLr=…)');
+    'engram does not use --lr; set its sleep learning rate with --set lr=…');
   assert.match(messageOf(() => resolveConfig({ protocol: 'split-mnist', method: 'engram', activation: 'tanh' })), /^engram does not use --activation/);
   assert.match(messageOf(() => resolveConfig({ protocol: 'split-mnist', method: 'engram', bias: false })), /^engram does not use --no-bias/);
   assert.match(messageOf(() => resolveConfig({ protocol: 'split-mnist', method: 'gen-classifier', hidden: [50] })),

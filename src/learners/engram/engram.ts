@@ -7,7 +7,6 @@ import type { Batch } from '../../protocols/types.js';
 import { argmaxRows } from '../classifier.js';
 import { contextMask, KnownOutputs, rowMask } from '../heads/index.js';
 import { namedParams, restoreNamedParams, type Learner, type LearnerSetup, type LearnerState, type LearnerTraits } from '../learner.js';
-import { FastHead } from './fast-head.js';
 import { parseEngramOptions, type EngramOptions } from './options.js';
 import { ShortTermMemory } from './short-term-memory.js';
 import { afterSleep, afterWakeBatch, initialPolicy, planSleep, type PolicyState, type SleepPlan } from './policy.js';
@@ -32,15 +31,15 @@ export interface SleepRecord {
 /**
  * The Engram learner (DESIGN §1): wake and sleep.
  *
- * Wake, per batch: predictions come from the slow weights θ_S, plus the fast path on the outputs θ_S has not
- * consolidated (`serve`); the surprise monitor scores each sample by its NLL under θ_S; samples θ_S does not
- * explain yet (NLL > `admitNll`, plus a trickle of the rest) enter the bounded short-term memory; the fast head
- * θ_F learns the batch at once. θ_S never changes while awake.
+ * Wake, per batch: predictions come from the slow weights θ_S fused with the statistical memory (`lda`); the
+ * surprise monitor scores each sample by its NLL under θ_S; samples θ_S does not explain yet (NLL > `admitNll`,
+ * plus a trickle of the rest) enter the bounded short-term memory; the statistical memory learns the batch at
+ * once. θ_S never changes while awake.
  *
- * Sleep, when the memory is full or on a schedule (never on a boundary signal): θ_S consolidates the memory and
- * the fast path's predictions together with dreams of old knowledge from its own class-conditional generative
- * pathway (`sleep.ts`), through the synapse-state optimiser and the orthogonal projection. Then the memory is
- * erased and θ_F reset. With `asyncSleep` the consolidation runs in a worker thread: `predict` keeps answering
+ * Sleep, when the memory is full or on a schedule (never on a boundary signal): θ_S consolidates the memory
+ * together with dreams of old knowledge from its own class-conditional generative pathway (`sleep.ts`), through
+ * the synapse-state optimiser and the orthogonal projection. Then the memory is erased. With `asyncSleep` the
+ * consolidation runs in a worker thread: `predict` keeps answering
  * from the old θ_S, batches that arrive meanwhile are held and learned when the new θ_S is swapped in.
  */
 export class EngramLearner implements Learner {
@@ -51,14 +50,13 @@ export class EngramLearner implements Learner {
   readonly memory: ShortTermMemory;
   /** Surprise of the classifier: the NLL of each label under θ_S. */
   readonly surprise = new SurpriseMonitor();
-  readonly fast: FastHead;
   /** The statistical memory (`lda`), with the temperature that calibrates its posterior (learnt prequentially). */
   readonly lda: StreamingLda | null;
   readonly sleeps: SleepRecord[] = [];
   private readonly rng: Rng;
   /** Op buffers of a wake step, reused from batch to batch (nothing a wake step computes outlives it). */
   private readonly wakeArena = new BufferArena();
-  /** Outputs met while awake (the fast path's softmax in class-IL). */
+  /** Outputs met while awake (the outputs in play in class-IL). */
   private readonly wakeKnown: KnownOutputs;
   /** Classes θ_S has consolidated. */
   private known: number[] = [];
@@ -93,7 +91,6 @@ export class EngramLearner implements Learner {
     }, this.rng);
     this.memory = new ShortTermMemory(o.stmCapacity, setup.inputSize);
     this.policy = initialPolicy(setup.numOutputs);
-    this.fast = new FastHead(setup.hidden.at(-1)!, setup.numOutputs, o.fastLr);
     this.lda = o.lda ? new StreamingLda(setup.inputSize, setup.numOutputs, { count: LDA_FEATURES, seed: this.rng.int(2 ** 31) }) : null;
     this.wakeKnown = new KnownOutputs(setup.scenario, setup.numOutputs, setup.activeOutputs);
     this.classHeads = Array.from({ length: setup.numOutputs }, () => [] as number[]);
@@ -103,7 +100,10 @@ export class EngramLearner implements Learner {
     }
   }
 
-  /** Wake: predict-and-learn into the fast path, score surprise, admit to memory; sleep when the policy says. */
+  /**
+   * Wake: score surprise, admit to memory, learn the statistical memory; sleep when the policy says. Returns the
+   * batch's mean NLL under θ_S before anything was learnt from it (the prequential loss).
+   */
   observe(batch: Batch): number {
     if (this.sleepError !== null) {
       const e = this.sleepError;
@@ -125,10 +125,7 @@ export class EngramLearner implements Learner {
     this.wakeKnown.see(batch);
     this.batches++;
     this.sinceSleep++;
-    const { hidden, slow } = noGrad(() => {
-      const h = this.model.features(Tensor.from(batch.x, [n, this.setup.inputSize]));
-      return { hidden: h, slow: this.model.classify(h) };
-    });
+    const slow = noGrad(() => this.model.classify(this.model.features(Tensor.from(batch.x, [n, this.setup.inputSize]))));
     // Surprise: NLL of each label under the slow weights, over the outputs in play (class-IL: the classes met
     // so far, a new one included; task-IL: the row's head).
     const mask = this.wakeMask(batch);
@@ -149,7 +146,9 @@ export class EngramLearner implements Learner {
       if (surprising[r] === 1 || this.rng.uniform() < o.admitRate) this.memory.add(batch.x, r, batch.y[r]!);
     }
     this.lda?.observe(batch.x, batch.y, n, mask);
-    return this.fast.learn(slow, hidden, batch.y, mask);
+    let total = 0;
+    for (let r = 0; r < n; r++) total += nll[r]!;
+    return total / n;
   }
 
   private wakeMask(batch: Batch): Uint8Array | null {
@@ -179,8 +178,8 @@ export class EngramLearner implements Learner {
   }
 
   /**
-   * Consolidate in a worker thread. Until it resolves, `predict` answers from the old θ_S and the fast path,
-   * and `observe` holds what arrives; then the new θ_S is swapped in at once and the held batches are learned.
+   * Consolidate in a worker thread. Until it resolves, `predict` answers from the old θ_S (and the
+   * statistical memory), and `observe` holds what arrives; then the new θ_S is swapped in at once and the held batches are learned.
    */
   sleepAsync(job: PlannedSleep = this.sleepJob()): Promise<void> {
     if (this.inFlight !== null) return this.inFlight;
@@ -212,9 +211,8 @@ export class EngramLearner implements Learner {
       this.quietModel = null;
     }
     const stm = this.memory.contents();
-    const wakeLogits = noGrad(() => {
-      const h = this.model.features(Tensor.from(stm.x, [stm.n, this.setup.inputSize]));
-      return this.fast.combine(this.model.classify(h), h).data.slice();
+    const stmLogits = noGrad(() => {
+      return this.model.classify(this.model.features(Tensor.from(stm.x, [stm.n, this.setup.inputSize]))).data.slice();
     });
     const dreamer = this.dreamer;
     let pressure = o.sleepPressure * this.sinceSleep;
@@ -229,7 +227,7 @@ export class EngramLearner implements Learner {
     };
     return {
       vae: this.model.config, params: this.model.parameters().map((p) => p.data.slice()), gateMasks: this.model.gateMasks,
-      optState: this.optState, stm, wakeLogits, known: this.known, rng: this.rng.getState(), settings,
+      optState: this.optState, stm, stmLogits, known: this.known, rng: this.rng.getState(), settings,
       dreamer, caught: this.policy.caught, plan,
     };
   }
@@ -263,7 +261,6 @@ export class EngramLearner implements Learner {
     this.optState = out.optState;
     this.rng.setState(out.rng);
     this.memory.clear();
-    this.fast.reset();
     this.sinceSleep = 0;
     const { state, keepAsQuiet } = afterSleep(this.policy, job.plan, job.known, this.options);
     this.policy = state;
@@ -282,17 +279,7 @@ export class EngramLearner implements Learner {
 
   predict(x: Float32Array, n: number, contexts: Int32Array | null): Int32Array {
     const K = this.setup.numOutputs;
-    let logits = noGrad(() => {
-      const h = this.model.features(Tensor.from(x, [n, this.setup.inputSize]));
-      const slow = this.model.classify(h);
-      if (this.options.serve === 'slow') return slow;
-      const both = this.fast.combine(slow, h);
-      if (this.options.serve === 'new') {
-        // θ_S's consolidated outputs answer from θ_S alone.
-        for (let r = 0; r < n; r++) for (const k of this.known) both.data[r * K + k] = slow.data[r * K + k]!;
-      }
-      return both;
-    });
+    let logits = noGrad(() => this.model.classify(this.model.features(Tensor.from(x, [n, this.setup.inputSize]))));
     // Class-IL: the classes met so far (θ_S's consolidated classes are among them: they came from wake).
     if (this.setup.scenario === 'class') {
       const outs = this.wakeKnown.studentOutputs();
@@ -336,7 +323,7 @@ export class EngramLearner implements Learner {
   }
 
   parameterCount(): number {
-    return this.model.parameterCount() + this.fast.weight.size + this.fast.bias.size + (this.lda?.size ?? 0);
+    return this.model.parameterCount() + (this.lda?.size ?? 0);
   }
 
   series(): Record<string, number[][]> {
@@ -362,7 +349,6 @@ export class EngramLearner implements Learner {
       },
       wakeKnown: this.wakeKnown.getState(),
       memory: this.memory.getState(),
-      fast: this.fast.getState(),
       surprise: this.surprise.getState(),
       sleeps: new Float32Array(this.sleeps.flatMap(sleepRow)),
       counters: Float32Array.of(this.batches, this.sinceSleep, this.optState === null ? 0 : 1),
@@ -402,7 +388,6 @@ export class EngramLearner implements Learner {
     };
     this.wakeKnown.setState(e.wakeKnown);
     this.memory.setState(e.memory);
-    this.fast.setState(e.fast);
     this.surprise.setState(e.surprise);
     this.sleeps.length = 0;
     for (let i = 0; i + SLEEP_ROW - 1 < e.sleeps.length; i += SLEEP_ROW) {
@@ -467,7 +452,7 @@ function snapshotFrom(s: SnapshotState): Snapshot | null {
 }
 
 /** Version of the Engram state layout (`extra` of the saved state); a state of another version is refused. */
-const STATE_VERSION = 4;
+const STATE_VERSION = 5;
 
 const f32 = z.custom<Float32Array>((v) => v instanceof Float32Array, 'expected a Float32Array');
 const anyState = z.custom<State>((v) => v !== undefined);
@@ -482,7 +467,6 @@ const savedExtraSchema = z.object({
   policy: z.object({ counts: f32.refine((a) => a.length === 5), classSeen: f32, classSurprising: f32, caught: f32 }),
   wakeKnown: z.object({ classes: f32, contexts: f32 }),
   memory: anyState,
-  fast: anyState,
   surprise: anyState,
   sleeps: f32,
   counters: f32.refine((a) => a.length === 3),

@@ -8,15 +8,14 @@ export { engramOptionsSchema, parseEngramOptions, EngramOptionError, type Engram
 export { runSleep, sleepIterations, sleepOptimizer, type SleepJob, type SleepOutcome, type SleepSettings } from './sleep.js';
 export { ShortTermMemory } from './short-term-memory.js';
 export { SurpriseMonitor, type SurprisePoint } from './surprise.js';
-export { FastHead } from './fast-head.js';
 export { afterSleep, afterWakeBatch, initialPolicy, planSleep, type PolicyOptions, type PolicyState, type SleepPlan } from './policy.js';
 
 /** The Engram learner, ready to register; `--set key=value` options reach it as `setup.methodOptions`. */
 export const engramMethod: RegisteredMethod = {
   name: 'engram',
-  description: 'Engram: wake (fast path, surprise, short-term memory ≤ 500, streaming LDA) and sleep (dreams, distillation, synapse state)',
+  description: 'Engram: wake (surprise, short-term memory ≤ 500, streaming LDA) and sleep (dreams, distillation, synapse state)',
   unusedRunOptions: {
-    lr: 'set its sleep learning rate with --set lr=… (the fast path\'s with --set fastLr=…)',
+    lr: 'set its sleep learning rate with --set lr=…',
     optimizer: 'it sleeps with Adam (--set lr=… sets its learning rate)',
     momentum: 'it sleeps with Adam (--set lr=… sets its learning rate)',
     activation: 'it uses relu',

@@ -4,7 +4,7 @@ import { optionIssueMessage } from '../option-issue.js';
 /**
  * Everything the Engram learner can be told (`--set key=value` on the CLI), validated at the boundary. Each
  * mechanism that stays an option has a switch, so that an ablation turns exactly one thing off: `lda=false`,
- * `dreams=false`, `viscosity=0`, `dreamFeatures=0`, `recentDreams=false`, `sleepPressure=0`, `serve=slow`.
+ * `dreams=false`, `viscosity=0`, `dreamFeatures=0`, `recentDreams=false`, `sleepPressure=0`.
  * Values that no ablation showed to matter are constants of the code (see docs/ENGRAM.md).
  */
 export const engramOptionsSchema = z.object({
@@ -47,14 +47,6 @@ export const engramOptionsSchema = z.object({
   dreams: z.boolean().default(true),
   /** Viscosity c in lr/(1 + c·Ω) (0 = off). */
   viscosity: z.number().min(0).default(0.1),
-  /** Fast path: an additive head on the slow features, learned from every wake batch, reset by sleep. */
-  fastLr: z.number().min(0).default(0.05),
-  /**
-   * Which weights answer `predict`: the fast path only on the outputs θ_S has not consolidated yet (`new`: a
-   * just-seen class is predicted at once, the classes θ_S holds answer as θ_S), slow + fast path on every
-   * output (`fast`), or slow only (`slow`).
-   */
-  serve: z.enum(['fast', 'slow', 'new']).default('new'),
   /**
    * The statistical memory: a streaming LDA on the inputs (class means and a shared covariance, learnt from
    * every wake sample at once, never overwritten), whose calibrated posterior multiplies the network's in

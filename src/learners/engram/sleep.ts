@@ -7,7 +7,7 @@ import { synapseAdam, type State, type SynapseChainState, type SynapseOptimizer,
 import type { Scenario } from '../../protocols/types.js';
 import { maskedSoftmax, rowMask } from '../heads/index.js';
 
-/** Distillation temperature for dreams and for the fast path's targets. */
+/** Distillation temperature for dreams and for the memory rows' pre-sleep predictions. */
 export const TEMPERATURE = 2;
 /** Dreams draw z from their class's prior mode with its standard deviations times this (reaching past the typical sample). */
 export const DREAM_SPREAD = 1.25;
@@ -43,8 +43,8 @@ export interface SleepJob {
   /** Synapse-optimiser state (Adam moments, Ω, anchors); null before the first sleep. */
   optState: State | null;
   stm: { x: Float32Array; y: Int32Array; n: number };
-  /** The wake prediction (slow + fast path logits) on each memory row: θ_F's knowledge, to distil. */
-  wakeLogits: Float32Array;
+  /** θ_S's logits on each memory row as the sleep starts: what it already made of them, to keep (as LwF does). */
+  stmLogits: Float32Array;
   /** Classes the slow weights had consolidated before this sleep. */
   known: number[];
   /** A frozen earlier θ_S that dreams, with the classes it knew; null: θ_S as the sleep starts dreams. */
@@ -80,8 +80,8 @@ export function sleepIterations(n: number, s: { epochs: number; batch: number; m
 }
 
 /**
- * One sleep (DESIGN §1, P3): the slow weights θ_S learn the short-term memory (its labels, and the wake
- * prediction of slow + fast path by distillation) together with dreams of old knowledge — inputs the frozen
+ * One sleep (DESIGN §1, P3): the slow weights θ_S learn the short-term memory (its labels, and θ_S's own
+ * pre-sleep prediction on its rows by distillation) together with dreams of old knowledge — inputs the frozen
  * pre-sleep model generates from its class-conditional pathway, labelled with its own soft targets — through
  * the synapse-state optimiser (Adam scaled by each synapse's viscosity). The loss per
  * iteration, with w the share of the known classes the memory holds (class-IL: its label perplexity over the
@@ -233,7 +233,7 @@ function sleepLoss(
     const i = rows[r]!;
     x.set(job.stm.x.subarray(i * d, (i + 1) * d), r * d);
     y[r] = job.stm.y[i]!;
-    wake.set(job.wakeLogits.subarray(i * K, (i + 1) * K), r * K);
+    wake.set(job.stmLogits.subarray(i * K, (i + 1) * K), r * K);
   }
   const labels = oneHot(y, K);
   const curMask = heads.mask(y);
@@ -252,7 +252,7 @@ function sleepLoss(
   const cur = dream === null ? pass : slicePass(pass, 0, n);
   const curLogits = maskLogits(dream === null ? logits : sliceRows(logits, 0, n), curMask);
   let current = add(add(model.reconstructionLoss(cur, xCur), model.variationalLoss(cur, labels)), crossEntropy(curLogits, y));
-  // The fast path's knowledge: its wake prediction on the memory's rows, distilled into θ_S.
+  // θ_S's pre-sleep prediction on the memory's rows, distilled back: what it made of them is not overwritten wholesale.
   const targets = Tensor.from(maskedSoftmax(wake, curMask, n, K, T), [n, K]);
   current = add(current, scale(softCrossEntropy(curLogits, targets, T), T * T));
   if (dream === null) return current;

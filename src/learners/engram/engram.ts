@@ -38,7 +38,7 @@ export interface SleepRecord {
  *
  * Sleep, when the memory is full or on a schedule (never on a boundary signal): θ_S consolidates the memory
  * together with dreams of old knowledge from its own class-conditional generative pathway (`sleep.ts`), through
- * the synapse-state optimiser and the orthogonal projection. Then the memory is erased. With `asyncSleep` the
+ * Adam. Then the memory is erased. With `asyncSleep` the
  * consolidation runs in a worker thread: `predict` keeps answering
  * from the old θ_S, batches that arrive meanwhile are held and learned when the new θ_S is swapped in.
  */
@@ -90,7 +90,7 @@ export class EngramLearner implements Learner {
       prior: 'mixture', modes: setup.numOutputs, gates: proportion > 0 ? { count: setup.numOutputs, proportion } : null,
     }, this.rng);
     this.memory = new ShortTermMemory(o.stmCapacity, setup.inputSize);
-    this.policy = initialPolicy(setup.numOutputs);
+    this.policy = initialPolicy();
     this.lda = o.lda ? new StreamingLda(setup.inputSize, setup.numOutputs, { count: LDA_FEATURES, seed: this.rng.int(2 ** 31) }) : null;
     this.wakeKnown = new KnownOutputs(setup.scenario, setup.numOutputs, setup.activeOutputs);
     this.classHeads = Array.from({ length: setup.numOutputs }, () => [] as number[]);
@@ -139,7 +139,7 @@ export class EngramLearner implements Learner {
       nll[r] = -logp[r * K + batch.y[r]!]!;
       if (nll[r]! > o.admitNll) surprising[r] = 1;
     }
-    this.policy = afterWakeBatch(this.policy, batch.y, surprising);
+    this.policy = afterWakeBatch(this.policy, surprising);
     this.surprise.observe(nll);
     for (let r = 0; r < n; r++) {
       if (this.memory.full) break;
@@ -223,12 +223,12 @@ export class EngramLearner implements Learner {
     const settings: SleepSettings = {
       scenario: this.setup.scenario, numOutputs: this.setup.numOutputs, classHeads: this.classHeads,
       batch: sleepBatch(this.setup.batchSize), epochs: o.sleepEpochs, minIterations: Math.ceil(pressure), lr: o.lr, dreamFeatures: o.dreamFeatures,
-      recentDreams: o.recentDreams, dreams: o.dreams, viscosity: o.viscosity,
+      dreams: o.dreams,
     };
     return {
       vae: this.model.config, params: this.model.parameters().map((p) => p.data.slice()), gateMasks: this.model.gateMasks,
       optState: this.optState, stm, stmLogits, known: this.known, rng: this.rng.getState(), settings,
-      dreamer, caught: this.policy.caught, plan,
+      dreamer, plan,
     };
   }
 
@@ -262,7 +262,7 @@ export class EngramLearner implements Learner {
     this.rng.setState(out.rng);
     this.memory.clear();
     this.sinceSleep = 0;
-    const { state, keepAsQuiet } = afterSleep(this.policy, job.plan, job.known, this.options);
+    const { state, keepAsQuiet } = afterSleep(this.policy, job.plan, this.options);
     this.policy = state;
     if (keepAsQuiet) this.quietModel = { params: out.params.map((p) => p.slice()), known: [...out.known] };
     this.known = out.known;
@@ -344,8 +344,6 @@ export class EngramLearner implements Learner {
       quietModel: snapshotState(this.quietModel),
       policy: {
         counts: Float32Array.of(p.seen, p.surprising, p.recent, p.holdsQuiet ? 1 : 0, p.quietSurprise),
-        classSeen: Float32Array.from(p.classSeen), classSurprising: Float32Array.from(p.classSurprising),
-        caught: Float32Array.from(p.caught),
       },
       wakeKnown: this.wakeKnown.getState(),
       memory: this.memory.getState(),
@@ -372,8 +370,6 @@ export class EngramLearner implements Learner {
       throw new Error(`not an Engram state of version ${STATE_VERSION}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim());
     }
     const e = parsed.data;
-    const K = this.setup.numOutputs;
-    if (e.policy.classSeen.length !== K || e.policy.classSurprising.length !== K) throw new Error('checkpoint Engram policy does not fit this model');
     if ((e.lda === undefined) !== (this.lda === null)) throw new Error(`checkpoint was saved with lda=${e.lda !== undefined}; this learner has lda=${this.lda !== null}`);
     restoreNamedParams(this.model.parameterNames(), this.model.parameters(), state.params);
     this.rng.setState(state.rng);
@@ -384,7 +380,6 @@ export class EngramLearner implements Learner {
     const [seen, surprising, recent, holds, quietSurprise] = Array.from(e.policy.counts);
     this.policy = {
       seen: seen!, surprising: surprising!, recent: recent!, holdsQuiet: holds === 1, quietSurprise: quietSurprise!,
-      classSeen: Array.from(e.policy.classSeen), classSurprising: Array.from(e.policy.classSurprising), caught: Array.from(e.policy.caught),
     };
     this.wakeKnown.setState(e.wakeKnown);
     this.memory.setState(e.memory);
@@ -452,7 +447,7 @@ function snapshotFrom(s: SnapshotState): Snapshot | null {
 }
 
 /** Version of the Engram state layout (`extra` of the saved state); a state of another version is refused. */
-const STATE_VERSION = 5;
+const STATE_VERSION = 6;
 
 const f32 = z.custom<Float32Array>((v) => v instanceof Float32Array, 'expected a Float32Array');
 const anyState = z.custom<State>((v) => v !== undefined);
@@ -464,7 +459,7 @@ const savedExtraSchema = z.object({
   known: f32,
   dreamer: snapshotSchema,
   quietModel: snapshotSchema,
-  policy: z.object({ counts: f32.refine((a) => a.length === 5), classSeen: f32, classSurprising: f32, caught: f32 }),
+  policy: z.object({ counts: f32.refine((a) => a.length === 5) }),
   wakeKnown: z.object({ classes: f32, contexts: f32 }),
   memory: anyState,
   surprise: anyState,

@@ -4,7 +4,7 @@ import { optionIssueMessage } from '../option-issue.js';
 /**
  * Everything the Engram learner can be told (`--set key=value` on the CLI), validated at the boundary. Each
  * mechanism that stays an option has a switch, so that an ablation turns exactly one thing off: `lda=false`,
- * `dreams=false`, `viscosity=0`, `dreamFeatures=0`, `recentDreams=false`, `sleepPressure=0`.
+ * `dreams=false`, `dreamFeatures=0`, `sleepPressure=0`.
  * Values that no ablation showed to matter are constants of the code (see docs/ENGRAM.md).
  */
 export const engramOptionsSchema = z.object({
@@ -17,7 +17,7 @@ export const engramOptionsSchema = z.object({
   admitNll: z.number().min(0).default(0.1),
   admitRate: z.number().min(0).max(1).default(0.01),
   /** Passes over the short-term memory per sleep (iterations = ⌈epochs·|STM| / sleep batch⌉, at least 1). */
-  sleepEpochs: z.number().positive().default(4.5),
+  sleepEpochs: z.number().positive().default(3.5),
   /**
    * Sleep pressure: at least this many sleep iterations per wake batch since the last sleep, for the share of the
    * memory the frozen dreamer does not know (0 = none). After a long quiet wake the sleep lasts in proportion to
@@ -32,11 +32,6 @@ export const engramOptionsSchema = z.object({
    */
   dreamFeatures: z.number().min(0).default(0.03),
   /**
-   * Classes newer than the dreamer that θ_S has caught up with, and that the memory lacks, are dreamt by θ_S
-   * itself: the dreamer gives them no mass, so once their data stop coming nothing else holds them.
-   */
-  recentDreams: z.boolean().default(true),
-  /**
    * The dreamer policy's two thresholds on the share of wake samples θ_S finds surprising: below `quietRate` a
    * sleep is quiet (θ_S has caught up; it may become the next dreamer), from `episodeRate` on a learning episode
    * begins (the last quiet θ_S becomes the dreamer). See `policy.ts`.
@@ -45,8 +40,6 @@ export const engramOptionsSchema = z.object({
   episodeRate: z.number().min(0).max(1).default(0.05),
   /** Dreams: replay of old knowledge from the slow model's own generative pathway. */
   dreams: z.boolean().default(true),
-  /** Viscosity c in lr/(1 + c·Ω) (0 = off). */
-  viscosity: z.number().min(0).default(0.1),
   /**
    * The statistical memory: a streaming LDA on the inputs (class means and a shared covariance, learnt from
    * every wake sample at once, never overwritten), whose calibrated posterior multiplies the network's in

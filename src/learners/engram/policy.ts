@@ -8,14 +8,12 @@
  *   last refresh, a *calm* one (below `CALM_FACTOR`·`quietRate`) stands in, the calmest first.
  * - A learning *episode* begins when that share reaches `episodeRate`: the last quiet (or calm) θ_S becomes
  *   the dreamer, and stays frozen until the next episode, so small losses of later sleeps do not compound.
- * - A class is *caught* when, in some wake after θ_S consolidated it, fewer than `episodeRate` of its samples
- *   (at least 1/`episodeRate` of them) were surprising: θ_S itself may dream it while the dreamer lacks it.
  *
  * @example
- * let s = initialPolicy(10);
- * s = afterWakeBatch(s, labels, surprising);
+ * let s = initialPolicy();
+ * s = afterWakeBatch(s, surprising);
  * const plan = planSleep(s, o);                  // plan.promote: the held quiet θ_S becomes the dreamer
- * const { state, keepAsQuiet } = afterSleep(s, plan, known, o);
+ * const { state, keepAsQuiet } = afterSleep(s, plan, o);
  */
 
 export interface PolicyOptions {
@@ -30,11 +28,6 @@ export interface PolicyState {
   surprising: number;
   /** Surprising share of the last few wake batches (a moving average, rate `RECENT_RATE` per batch). */
   recent: number;
-  /** Per class, wake samples since the last sleep and the surprising ones among them. */
-  classSeen: number[];
-  classSurprising: number[];
-  /** Classes θ_S has caught up with (ascending). */
-  caught: number[];
   /** Whether the learner holds a quiet (or calm) θ_S, and the surprise of the wake before it was taken. */
   holdsQuiet: boolean;
   quietSurprise: number;
@@ -55,31 +48,19 @@ export const RECENT_RATE = 0.1;
 /** A calm sleep: surprise below this multiple of `quietRate`. */
 export const CALM_FACTOR = 2;
 
-export function initialPolicy(classes: number): PolicyState {
-  return {
-    seen: 0, surprising: 0, recent: 0, classSeen: new Array<number>(classes).fill(0),
-    classSurprising: new Array<number>(classes).fill(0), caught: [], holdsQuiet: false, quietSurprise: 0,
-  };
+export function initialPolicy(): PolicyState {
+  return { seen: 0, surprising: 0, recent: 0, holdsQuiet: false, quietSurprise: 0 };
 }
 
-/** One wake batch: its labels, and which samples θ_S found surprising. */
-export function afterWakeBatch(s: PolicyState, labels: Int32Array, surprising: Uint8Array): PolicyState {
-  const classSeen = s.classSeen.slice();
-  const classSurprising = s.classSurprising.slice();
+/** One wake batch: which of its samples θ_S found surprising. */
+export function afterWakeBatch(s: PolicyState, surprising: Uint8Array): PolicyState {
   let count = 0;
-  for (let r = 0; r < labels.length; r++) {
-    const y = labels[r]!;
-    classSeen[y]!++;
-    if (surprising[r] === 1) {
-      count++;
-      classSurprising[y]!++;
-    }
-  }
+  for (const v of surprising) count += v;
   return {
-    ...s, classSeen, classSurprising,
-    seen: s.seen + labels.length, surprising: s.surprising + count,
+    ...s,
+    seen: s.seen + surprising.length, surprising: s.surprising + count,
     // Rounded as saved (float32), so that a resumed run continues alike.
-    recent: Math.fround(s.recent + RECENT_RATE * (count / labels.length - s.recent)),
+    recent: Math.fround(s.recent + RECENT_RATE * (count / surprising.length - s.recent)),
   };
 }
 
@@ -91,29 +72,19 @@ export function planSleep(s: PolicyState, o: PolicyOptions): SleepPlan {
 }
 
 /**
- * The sleep planned as `plan` is over; `known` are the classes θ_S had consolidated before it. Returns the new
- * state and whether θ_S as it is now is to be held as the quiet θ_S (replacing any held one).
+ * The sleep planned as `plan` is over. Returns the new state and whether θ_S as it is now is to be held as the quiet θ_S (replacing any held one).
  */
 export function afterSleep(
-  s: PolicyState, plan: SleepPlan, known: readonly number[], o: PolicyOptions,
+  s: PolicyState, plan: SleepPlan, o: PolicyOptions,
 ): { state: PolicyState; keepAsQuiet: boolean } {
   const holds = s.holdsQuiet && !plan.promote;
   // A quiet θ_S replaces any; a calm one only a calm one less calm, or none.
   const calm = plan.surprise < CALM_FACTOR * o.quietRate && (!holds || (s.quietSurprise >= o.quietRate && plan.surprise <= s.quietSurprise));
   const keepAsQuiet = plan.quiet || calm;
-  const caught = s.caught.slice();
-  // Judged on the wake before this sleep, so only for classes θ_S had consolidated then.
-  for (const c of known) {
-    const seen = s.classSeen[c]!;
-    if (seen * o.episodeRate >= 1 && s.classSurprising[c]! < o.episodeRate * seen && !caught.includes(c)) caught.push(c);
-  }
-  caught.sort((a, b) => a - b);
-  const K = s.classSeen.length;
   return {
     keepAsQuiet,
     state: {
       seen: 0, surprising: 0, recent: s.recent,
-      classSeen: new Array<number>(K).fill(0), classSurprising: new Array<number>(K).fill(0), caught,
       holdsQuiet: holds || keepAsQuiet,
       // As saved (float32), so that a resumed run compares alike.
       quietSurprise: keepAsQuiet ? Math.fround(plan.surprise) : s.quietSurprise,

@@ -3,7 +3,7 @@ import {
   withArena, zeroGrad,
 } from '../../core/index.js';
 import { oneHot, slicePass, Vae, type VaeConfig } from '../../generative/index.js';
-import { synapseAdam, type State, type SynapseChainState, type SynapseOptimizer, type SynapseStepper } from '../../optim/index.js';
+import { adam, applyUpdates, type State } from '../../optim/index.js';
 import type { Scenario } from '../../protocols/types.js';
 import { maskedSoftmax, rowMask } from '../heads/index.js';
 
@@ -11,8 +11,6 @@ import { maskedSoftmax, rowMask } from '../heads/index.js';
 export const TEMPERATURE = 2;
 /** Dreams draw z from their class's prior mode with its standard deviations times this (reaching past the typical sample). */
 export const DREAM_SPREAD = 1.25;
-/** SI's damping ξ for the online importance behind viscosity. */
-export const XI = 0.1;
 
 /** How one sleep consolidates (plain data: a sleep may run in a worker thread). */
 export interface SleepSettings {
@@ -29,10 +27,7 @@ export interface SleepSettings {
   lr: number;
   /** λ_h: weight of matching the dreamer's last hidden layer on dreams (squared distance summed over units). */
   dreamFeatures: number;
-  /** θ_S dreams the classes it has caught up with that the dreamer does not know and the memory lacks. */
-  recentDreams: boolean;
   dreams: boolean;
-  viscosity: number;
 }
 
 /** Everything a sleep reads: the slow weights, their synapse state, the short-term memory and the wake targets. */
@@ -40,7 +35,7 @@ export interface SleepJob {
   vae: VaeConfig;
   params: Float32Array[];
   gateMasks: Float32Array[];
-  /** Synapse-optimiser state (Adam moments, Ω, anchors); null before the first sleep. */
+  /** Adam's state (step and moments), carried from sleep to sleep; null before the first sleep. */
   optState: State | null;
   stm: { x: Float32Array; y: Int32Array; n: number };
   /** θ_S's logits on each memory row as the sleep starts: what it already made of them, to keep (as LwF does). */
@@ -49,8 +44,6 @@ export interface SleepJob {
   known: number[];
   /** A frozen earlier θ_S that dreams, with the classes it knew; null: θ_S as the sleep starts dreams. */
   dreamer: { params: Float32Array[]; known: number[] } | null;
-  /** Classes θ_S has caught up with (it explained all but a few of their samples in some wake). */
-  caught: number[];
   rng: number[];
   settings: SleepSettings;
 }
@@ -82,17 +75,16 @@ export function sleepIterations(n: number, s: { epochs: number; batch: number; m
 /**
  * One sleep (DESIGN §1, P3): the slow weights θ_S learn the short-term memory (its labels, and θ_S's own
  * pre-sleep prediction on its rows by distillation) together with dreams of old knowledge — inputs the frozen
- * pre-sleep model generates from its class-conditional pathway, labelled with its own soft targets — through
- * the synapse-state optimiser (Adam scaled by each synapse's viscosity). The loss per
+ * pre-sleep model generates from its class-conditional pathway, labelled with its own soft targets — with Adam,
+ * its moments carried from sleep to sleep. The loss per
  * iteration, with w the share of the known classes the memory holds (class-IL: its label perplexity over the
  * number of known classes, BI-R's 1/t without contexts, so that a trickle of old samples does not silence the
  * dreams; ½ otherwise):
  *
- *   w·[recon + variational + CE + λ_F·T²·KD(wake ‖ θ_S)](memory)
+ *   w·[recon + variational + CE + T²·KD(pre-sleep θ_S ‖ θ_S)](memory)
  *     + (1 − w)·[recon + variational + T²·KD(dreamer ‖ θ_S) + λ_h·‖h_S − h_dreamer‖²](dreams)
  *
- * h being the encoder's last hidden layer (the classifier's features). With recent classes (`recentClasses`),
- * θ_S as the sleep starts dreams those, labels them over every class it knows, and takes their share of the dreams.
+ * h being the encoder's last hidden layer (the classifier's features).
  *
  * Pure with respect to its input: the same job gives the same outcome, on any thread.
  */
@@ -110,15 +102,12 @@ export function runSleep(job: SleepJob): SleepOutcome {
   const params = model.parameters();
   const data = params.map((p) => p.data);
   const opt = sleepOptimizer(s);
-  let optState = (job.optState ?? opt.init(data)) as SynapseChainState;
+  let optState = (job.optState ?? opt.init(data)) as ReturnType<typeof opt.init>;
 
   const { stm } = job;
   const memoryClasses = [...new Set(stm.y)].sort((a, b) => a - b);
   const known = [...new Set([...job.known, ...memoryClasses])].sort((a, b) => a - b);
   const heads = new Heads(s, known);
-  // Recent classes are dreamt by θ_S as this sleep starts, beside the dreamer's.
-  const recent = dreamer === null || !s.recentDreams ? [] : recentClasses(job.caught, dreamer.known, job.known, stm.y, known.length);
-  const recentDreamer = recent.length === 0 ? null : { model: model.clone(), known: recent, labels: job.known };
   const w = !dreamer ? 1 : s.scenario === 'class' ? Math.min(1, effectiveClasses(stm.y) / known.length) : 0.5;
   const iterations = sleepIterations(stm.n, s);
   const arena = new BufferArena();
@@ -142,14 +131,15 @@ export function runSleep(job: SleepJob): SleepOutcome {
         rows[r] = order[cursor++]!;
       }
       zeroGrad(params);
-      const loss = sleepLoss(model, dreamer, recentDreamer, job, rows, heads, w, rng);
+      const loss = sleepLoss(model, dreamer, job, rows, heads, w, rng);
       backward(loss);
       const grads = params.map((p) => p.grad ?? new Float32Array(p.size));
-      optState = opt.step(data, grads, optState);
+      let updates: Float32Array[];
+      [updates, optState] = opt.update(grads, optState, data);
+      applyUpdates(data, updates);
       return loss.item();
     });
   }
-  optState = opt.consolidate(optState, data);
   return {
     params: params.map((p) => p.data.slice()),
     optState,
@@ -158,21 +148,6 @@ export function runSleep(job: SleepJob): SleepOutcome {
     iterations,
     loss: total / iterations,
   };
-}
-
-/**
- * The classes θ_S itself dreams in a sleep: those it has caught up with (`caught`: in some wake it explained
- * all but a few of their samples, after sleeping on them) that the dreamer, taken earlier, never knew, and
- * that the memory lacks (fewer rows than half an even share over the `classes` in play). The dreamer gives such a
- * class no mass, so without these dreams nothing holds it once its data stop coming; a class the memory holds is
- * learnt from its real samples instead.
- */
-export function recentClasses(
-  caught: readonly number[], dreamerKnown: readonly number[], known: readonly number[], labels: Int32Array, classes: number,
-): number[] {
-  const counts = new Map<number, number>();
-  for (const y of labels) counts.set(y, (counts.get(y) ?? 0) + 1);
-  return caught.filter((c) => !dreamerKnown.includes(c) && known.includes(c) && (counts.get(c) ?? 0) < (0.5 * labels.length) / classes);
 }
 
 /** exp(entropy) of a label multiset: how many classes it effectively holds (2 for a 50/50 pair). */
@@ -187,9 +162,9 @@ export function effectiveClasses(labels: Int32Array): number {
   return Math.exp(h);
 }
 
-/** The synapse-state optimiser of sleep: Adam's direction, viscosity, learning rate, as one fused in-place step. */
-export function sleepOptimizer(s: Pick<SleepSettings, 'viscosity' | 'lr'>): SynapseOptimizer & SynapseStepper {
-  return synapseAdam({ xi: XI, c: s.viscosity, lr: s.lr });
+/** The optimiser of sleep: Adam at the sleep's learning rate. */
+export function sleepOptimizer(s: Pick<SleepSettings, 'lr'>): ReturnType<typeof adam> {
+  return adam(s.lr);
 }
 
 /** Output units each row's loss may use, by the row's class. */
@@ -210,15 +185,14 @@ export class Heads {
   }
 }
 
-/** A model that dreams in a sleep: the classes it dreams, and (when not those) the classes its targets cover. */
+/** A model that dreams in a sleep, with the classes it dreams. */
 interface DreamSource {
   model: Vae;
   known: number[];
-  labels?: number[];
 }
 
 function sleepLoss(
-  model: Vae, dreamer: DreamSource | null, recent: DreamSource | null, job: SleepJob, rows: Int32Array, heads: Heads, w: number, rng: Rng,
+  model: Vae, dreamer: DreamSource | null, job: SleepJob, rows: Int32Array, heads: Heads, w: number, rng: Rng,
 ): Tensor {
   const s = job.settings;
   const d = job.vae.inputSize;
@@ -237,7 +211,7 @@ function sleepLoss(
   }
   const labels = oneHot(y, K);
   const curMask = heads.mask(y);
-  const dream = dreamer === null ? null : dreamBatch(dreamer, recent, s.batch, heads, rng);
+  const dream = dreamer === null ? null : drawDreams(dreamer.model, s.batch, heads, dreamer.known, rng);
   const total = dream === null ? n : n + dream.rows;
   const xCur = Tensor.from(x, [n, d]);
   const input = dream === null ? xCur : concatRows([xCur, Tensor.from(dream.x, [dream.rows, d])]);
@@ -267,45 +241,18 @@ function sleepLoss(
   return add(scale(current, w), scale(replay, 1 - w));
 }
 
-type Dreams = ReturnType<typeof drawDreams>;
-
-/**
- * A sleep iteration's dreams: the dreamer's, and with recent classes a share of the batch by their number dreamt
- * by θ_S as the sleep started (at least one row).
- */
-function dreamBatch(dreamer: DreamSource, recent: DreamSource | null, size: number, heads: Heads, rng: Rng): Dreams {
-  if (recent === null) return drawDreams(dreamer.model, size, heads, dreamer.known, rng);
-  const n = Math.max(1, Math.round((size * recent.known.length) / (recent.known.length + dreamer.known.length)));
-  const old = drawDreams(dreamer.model, size - n, heads, dreamer.known, rng);
-  const fresh = drawDreams(recent.model, n, heads, recent.known, rng, recent.labels ?? recent.known);
-  // The float rows come from the step's arena (a sleep step allocates nothing the garbage collector must chase).
-  const join = (a: Float32Array, b: Float32Array): Float32Array => {
-    const out = allocateUninitialised(a.length + b.length);
-    out.set(a);
-    out.set(b, a.length);
-    return out;
-  };
-  const mask = new Uint8Array(old.mask.length + fresh.mask.length);
-  mask.set(old.mask);
-  mask.set(fresh.mask, old.mask.length);
-  return {
-    x: join(old.x, fresh.x), rows: old.rows + fresh.rows, probs: join(old.probs, fresh.probs), mask,
-    features: join(old.features, fresh.features),
-  };
-}
-
 /**
  * Dreams of the frozen pre-sleep model: classes drawn uniformly among those it had consolidated, inputs from
  * the class's prior mode (standard deviations × `DREAM_SPREAD`) through the (gated) decoder, each pixel then
  * drawn from its Bernoulli (binary images, as real digits nearly are: with the decoder's grey means, every old
  * class would look smooth and every new one crisp, a cue the sleeping model learns), labelled with the dreamer's
- * softened predictions within the head over `labels` (by default the dreamt classes); newer classes get no
+ * softened predictions within the head over the dreamt classes; newer classes get no
  * mass (as BI-R's zero-padded targets), so the sleeping model learns that a dream of an old class is not a
  * newer one, which the dreamer's untrained output units cannot teach. Also returns the dreamer's last hidden
  * layer on the dreams (the features λ_h holds the sleeping model to).
  */
 export function drawDreams(
-  dreamer: Vae, n: number, heads: Heads, known: readonly number[], rng: Rng, labels: readonly number[] = known,
+  dreamer: Vae, n: number, heads: Heads, known: readonly number[], rng: Rng,
 ): { x: Float32Array; rows: number; probs: Float32Array; mask: Uint8Array; features: Float32Array } {
   const K = dreamer.config.classes;
   const probs0 = new Array<number>(dreamer.config.modes).fill(0);
@@ -313,7 +260,7 @@ export function drawDreams(
   const { x, classes } = dreamer.sample(n, rng, probs0, null, DREAM_SPREAD);
   for (let i = 0; i < x.length; i++) x[i] = rng.uniform() < x[i]! ? 1 : 0;
   const mask = heads.mask(classes!);
-  const knew = rowMask(labels, n, K);
+  const knew = rowMask(known, n, K);
   const targetMask = mask.map((m, i) => m & knew[i]!);
   const [h, z] = noGrad(() => {
     const features = dreamer.features(Tensor.from(x, [n, dreamer.config.inputSize]));

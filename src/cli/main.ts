@@ -146,7 +146,7 @@ export function buildProgram(): Command {
     .option('--curve-samples <n>', 'test samples per context for each online-curve point (default 500 split, 300 otherwise)', int('--curve-samples'))
     .option('--threads <n>', 'threads for the native kernels, at most the machine\'s (default: all cores)', int('--threads'))
     .addOption(new Option('--eval-split <split>', 'measure accuracies on the test set or on the held-out validation split (tune on validation; default test)').choices(['test', 'validation']))
-    .option('--set <key=value>', 'a method\'s own option, repeatable (e.g. --set lambda=1e9 for ewc, --set viscosity=0 for engram); an unknown key is refused, naming the method\'s options (docs/USAGE.md lists them)', setOption)
+    .option('--set <key=value>', 'a method\'s own option, repeatable (e.g. --set lambda=1e9 for ewc, --set dreams=false for engram); an unknown key is refused, naming the method\'s options (docs/USAGE.md lists them)', setOption)
     .option('--out <file.json>', 'write the full result as JSON')
     .option('--save <file>', 'save the trained learner (all its state) when the run ends')
     .option('--load <file>', 'start from a learner saved with --save (same method and architecture)')

@@ -10,6 +10,6 @@ export function typedOptionValue(raw: string): number | boolean | string {
 /** `--set key=value`, repeatable. */
 export const setOption = (v: string, prev: Record<string, number | boolean | string> = {}): Record<string, number | boolean | string> => {
   const m = /^([A-Za-z][\w]*)=(.*)$/.exec(v.trim());
-  if (m === null) throw new InvalidArgumentError('--set takes key=value, e.g. --set viscosity=0.');
+  if (m === null) throw new InvalidArgumentError('--set takes key=value, e.g. --set dreams=false.');
   return { ...prev, [m[1]!]: typedOptionValue(m[2]!) };
 };

@@ -13,7 +13,7 @@ export { afterSleep, afterWakeBatch, initialPolicy, planSleep, type PolicyOption
 /** The Engram learner, ready to register; `--set key=value` options reach it as `setup.methodOptions`. */
 export const engramMethod: RegisteredMethod = {
   name: 'engram',
-  description: 'Engram: wake (surprise, short-term memory ≤ 500, streaming LDA) and sleep (dreams, distillation, synapse state)',
+  description: 'Engram: wake (surprise, short-term memory ≤ 500, streaming LDA) and sleep (dreams, distillation)',
   unusedRunOptions: {
     lr: 'set its sleep learning rate with --set lr=…',
     optimizer: 'it sleeps with Adam (--set lr=… sets its learning rate)',

@@ -30,7 +30,7 @@ export interface SleepSettings {
   dreams: boolean;
 }
 
-/** Everything a sleep reads: the slow weights, their synapse state, the short-term memory and the wake targets. */
+/** Everything a sleep reads: the slow weights, Adam's state, the short-term memory and θ_S's logits on it. */
 export interface SleepJob {
   vae: VaeConfig;
   params: Float32Array[];

@@ -1,6 +1,6 @@
 import { cpus, loadavg } from 'node:os';
 import { Command } from 'commander';
-import { writeAtomic } from '../cli/files.js';
+import { checkOutput, writeAtomic } from '../cli/files.js';
 import { backward, crossEntropy, Rng, Tensor, zeroGrad } from '../core/index.js';
 import { getBackend, loadNativeBackend, nativeHasOpenblas, nativeLoadError, ompWaitChosen, setBackend, type Backend } from '../kernels/index.js';
 import { describeWaitPolicy, RUN_WAIT_POLICY, waitPolicyVars } from '../kernels/wait-policy.js';
@@ -123,6 +123,7 @@ function main(): void {
     .option('--step-only', 'only the MLP train step (Engram and PyTorch), no GEMM or synapse-optimiser figures')
     .parse();
   const opts = program.opts<{ json?: string; seconds: number; torch: boolean; stepOnly?: boolean }>();
+  checkOutput('--json', opts.json);
   if (!(opts.seconds > 0)) {
     console.error('bench: --seconds must be a positive number');
     process.exit(2);

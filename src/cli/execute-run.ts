@@ -2,7 +2,7 @@ import { SingleBar } from 'cli-progress';
 import { describeBackend, getBackend, nativeLoaded, ompWaitChosen } from '../kernels/index.js';
 import { describeWaitPolicy, RUN_WAIT_POLICY, waitPolicyVars } from '../kernels/wait-policy.js';
 import { runExperiment, type RunConfig, type RunResult } from '../harness/index.js';
-import { writeAtomic } from './files.js';
+import { checkOutput, OutputPathError, writeWithFallback } from './files.js';
 import { summary } from './format.js';
 
 /** Where a run reads and writes besides its result (`engram run`'s file options). */
@@ -27,10 +27,15 @@ export function setRunWaitPolicy(): void {
 }
 
 /**
- * Run `cfg` with a progress bar on stderr (unless `progress` is false and stderr is not a terminal), write the
- * result to `files.out`, print the summary table; returns the result.
+ * Run `cfg` with a progress bar on stderr (unless `progress` is false and stderr is not a terminal), print the
+ * summary table, write the result to `files.out`; returns the result. Every output path is checked before the
+ * run starts; if the result still cannot be written when the run ends (the path became unwritable meanwhile),
+ * the summary has been printed and the result goes to a fallback file that the error names.
  */
 export function executeRun(cfg: RunConfig, files: RunFiles, progress: boolean): RunResult {
+  checkOutput('--out', files.out);
+  checkOutput('--save', files.save);
+  checkOutput('--checkpoint', files.checkpoint);
   // The run sets the thread count itself; set it here too so that the banner says what will be used.
   if (cfg.threads !== null) getBackend().setThreads(cfg.threads);
   process.stderr.write(`engram: backend ${describeBackend(getBackend())}, idle OpenMP threads: ${describeWaitPolicy(process.env)}\n`);
@@ -59,9 +64,12 @@ export function executeRun(cfg: RunConfig, files: RunFiles, progress: boolean): 
     });
     if (started) bar.stop();
     started = false;
-    if (files.out !== undefined) writeAtomic(files.out, JSON.stringify(result, null, 1) + '\n');
     process.stdout.write(summary(result) + '\n');
-    if (files.out !== undefined) process.stdout.write(`result written to ${files.out}\n`);
+    if (files.out !== undefined) {
+      const { written, failure } = writeWithFallback(files.out, JSON.stringify(result, null, 1) + '\n');
+      if (failure !== null) throw new OutputPathError(`could not write --out ${files.out} (${failure}); the result is in ${written}`);
+      process.stdout.write(`result written to ${files.out}\n`);
+    }
     return result;
   } finally {
     // An error mid-run must not leave the bar redrawing (its timer would keep the process alive).

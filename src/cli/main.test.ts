@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,13 +58,43 @@ test('bad input: one clear line, exit code 2, no stack trace', () => {
     [['run', '--fuzziness', '100'], /--fuzziness applies to --stream task-free/],
     [['run', '--contexts', '10', '--scenario', 'domain'], /--contexts: split-mnist with 10 one-class contexts needs --scenario class/],
     [['run', '--class-order', 'shuffled'], /--class-order must be comma-separated whole numbers, e.g. 3,7,0,1,2,4,5,6,8,9, or random/],
+    // Output paths are checked before any work: none of these trains (the default run would take a minute).
+    [['run', '--out', '/nonexistent/engram-out/r.json'], /--out \/nonexistent\/engram-out\/r.json: directory \/nonexistent\/engram-out does not exist/],
+    [['run', '--out', tmpdir()], /--out .*: .* is a directory/],
+    [['run', '--save', '/nonexistent/engram-out/l.save'], /--save .*: directory \/nonexistent\/engram-out does not exist/],
+    [['run', '--checkpoint', '/nonexistent/engram-out/c.ckpt'], /--checkpoint .*: directory .* does not exist/],
   ];
   for (const [args, pattern] of cases) {
+    const t0 = Date.now();
     const r = run(...args);
+    assert.ok(Date.now() - t0 < 5000, `${args.join(' ')} took ${Date.now() - t0} ms`);
     assert.equal(r.status, 2, `${args.join(' ')} exited ${r.status}: ${r.stderr}`);
     assert.match(r.stderr, pattern, args.join(' '));
     assert.doesNotMatch(r.stderr, /\n\s+at /, `stack trace for ${args.join(' ')}`);
   }
+});
+
+test('an --out that disappears during the run: the summary is still printed and the result goes to the named fallback', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'engram-vanish-'));
+  const out = join(dir, 'r.json');
+  const child = spawn(process.execPath, [cli, 'run', '--iters', '400', '--batch', '16', '--hidden', '16', '--eval-every', '100',
+    '--curve-samples', '20', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+  // The bar's first line comes once the run has started, after the paths were checked: then the directory goes.
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    if (existsSync(dir) && /iter \d+\/\d+/.test(stderr)) rmSync(dir, { recursive: true, force: true });
+  });
+  const status = await new Promise<number | null>((done) => child.on('close', done));
+  assert.equal(status, 2, stderr);
+  assert.match(stdout, /ACC/, 'the summary table was printed');
+  const m = /could not write --out .*r\.json \(.*\); the result is in (\S+)/.exec(stderr);
+  assert.ok(m !== null, stderr);
+  const saved = JSON.parse(readFileSync(m[1]!, 'utf8')) as { accuracyMatrix: number[][] };
+  assert.ok(saved.accuracyMatrix.length > 0);
+  rmSync(m[1]!);
 });
 
 test('a tiny run writes the result JSON with every documented field, and save/load round-trips', () => {

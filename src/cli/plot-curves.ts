@@ -1,11 +1,11 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { z } from 'zod';
 import { contextSwitches, stabilityGap, type StabilityGap } from '../metrics/index.js';
-import { writeAtomic } from './files.js';
+import { checkOutput, writeAtomic } from './files.js';
 
 /**
  * `engram plot-curves`: the online accuracy curves of several result files (`engram run --out`) on one SVG
@@ -176,9 +176,7 @@ const contextOption = (v: string): number => {
 const pts = (x: number): string => (Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(1)}`);
 
 function prepare(files: readonly string[], opts: PlotOptions): { loaded: Loaded[]; spec: TopLevelSpec } {
-  const outDir = dirname(resolve(opts.out));
-  if (!existsSync(outDir) || !statSync(outDir).isDirectory()) throw new PlotUsageError(`--out ${opts.out}: directory ${outDir} does not exist`);
-  if (existsSync(opts.out) && statSync(opts.out).isDirectory()) throw new PlotUsageError(`--out ${opts.out} is a directory`);
+  checkOutput('--out', opts.out);
   const context = opts.context ?? null;
   const loaded: Loaded[] = files.map((file) => {
     const result = readCurveResult(file);

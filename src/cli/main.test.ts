@@ -24,6 +24,13 @@ test('--help lists the commands and every run option', () => {
   assert.match(r.stdout, /joint/);
 });
 
+test('--version prints the package version', () => {
+  const r = run('--version');
+  assert.equal(r.status, 0);
+  const pkg = JSON.parse(readFileSync(join(dirname(cli), '..', '..', 'package.json'), 'utf8')) as { version: string };
+  assert.equal(r.stdout.trim(), pkg.version);
+});
+
 test('a reader that closes the pipe early (`| true`) ends the command quietly, without a stack trace', () => {
   // `true` exits without reading, so the help text is written into a closed pipe.
   const r = spawnSync('sh', ['-c', `"${process.execPath}" "${cli}" run --help | true`], { encoding: 'utf8' });

@@ -1,4 +1,7 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ZodError } from 'zod';
 import { describeWaitPolicy, RUN_WAIT_POLICY, waitPolicyVars } from '../kernels/wait-policy.js';
@@ -108,11 +111,19 @@ class UsageError extends Error {
   readonly code = 'E_USAGE';
 }
 
+/** The package's version, from the package.json beside `dist/` (the file npm installs with the package). */
+function packageVersion(): string {
+  const file = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json');
+  const pkg = JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+}
+
 export function buildProgram(): Command {
   const program = new Command();
   program
     .name('engram')
     .description('Continual learning in parameter space: train and measure learners on continual-learning protocols.')
+    .version(packageVersion(), '-V, --version', 'print the version of engram')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 

@@ -7,7 +7,7 @@
 #   fashion     Split Fashion-MNIST class-IL, order 7,2,9,0,4,1,8,3,6,5 and two random orders, task-free and
 #               boundaries, seeds 1-3, with gen-classifier and joint beside it
 #   permuted    Permuted MNIST, domain-IL, task-free (seeds 1, 2)
-#   ablation    each option switched off, class-IL task-free, MNIST and Fashion-MNIST, seeds 1, 2
+#   ablation    each option switched off or moved, class-IL task-free, MNIST and Fashion-MNIST, seeds 1, 2
 #   robustness  MNIST and Fashion-MNIST x {default, three random orders, fuzziness 100 and 1500, iters 1000 and 4000}, every method, seed 1
 #   timing      naive and engram, class-IL task-free Split MNIST, seed 1, one after the other on this machine
 # FASHION_DIR points at Fashion-MNIST's IDX files (Debian: apt-get install dataset-fashion-mnist).
@@ -43,8 +43,12 @@ permuted)
     --out-dir "$out/permuted-domain-task-free"
   ;;
 ablation)
-  # One option switched off at a time against the defaults (the defaults' own runs are the first row).
-  for set in "" lda=false dreams=false viscosity=0 dreamFeatures=0 recentDreams=false sleepPressure=0; do
+  # One option changed at a time against the defaults (the defaults' own runs are the first row): each switch
+  # off, and each numeric option moved by about a factor of two either way where no value means "off"
+  # (quietRate=0: no sleep is ever quiet, so no dreamer is frozen and θ_S dreams at every sleep).
+  for set in "" lda=false dreams=false dreamFeatures=0 sleepPressure=0 quietRate=0 admitRate=0 \
+    stmCapacity=250 stmCapacity=1000 admitNll=0.05 admitNll=0.2 sleepEpochs=2.5 sleepEpochs=4.5 lr=5e-4 lr=2e-3 \
+    episodeRate=0.025 episodeRate=0.1; do
     name=${set:-defaults}
     args=()
     [[ -n $set ]] && args=(--set "$set")

@@ -32,14 +32,24 @@ test('corrupt, truncated and foreign files give clear errors', () => {
   saveCheckpoint(file, { config: {}, state: { w: new Float32Array(100) } });
   const bytes = readFileSync(file);
   writeFileSync(join(dir, 'trunc.engram'), bytes.subarray(0, bytes.length - 7));
-  assert.throws(() => loadCheckpoint(join(dir, 'trunc.engram')), /truncated/);
+  assert.throws(() => loadCheckpoint(join(dir, 'trunc.engram')), /corrupted \(its SHA-256 checksum does not match/);
   writeFileSync(join(dir, 'foreign.engram'), 'hello world, not a checkpoint');
   assert.throws(() => loadCheckpoint(join(dir, 'foreign.engram')), /not an Engram checkpoint/);
   assert.throws(() => loadCheckpoint(join(dir, 'missing.engram')), /cannot read checkpoint/);
   const bad = Buffer.from(bytes);
   bad.write('{"version":9', 12, 'utf8');
   writeFileSync(join(dir, 'header.engram'), bad);
-  assert.throws(() => loadCheckpoint(join(dir, 'header.engram')), /invalid header/);
+  assert.throws(() => loadCheckpoint(join(dir, 'header.engram')), /corrupted/);
+  // One flipped bit in the weights: refused, not resumed.
+  const flipped = Buffer.from(bytes);
+  flipped[bytes.length - 40]! ^= 0x01;
+  writeFileSync(join(dir, 'flipped.engram'), flipped);
+  assert.throws(() => loadCheckpoint(join(dir, 'flipped.engram')), /flipped\.engram is corrupted/);
+  // The first layout (no checksum) says so.
+  const v1 = Buffer.from(bytes);
+  v1[7] = 1;
+  writeFileSync(join(dir, 'v1.engram'), v1);
+  assert.throws(() => loadCheckpoint(join(dir, 'v1.engram')), /older layout \(1, without a checksum\)/);
 });
 
 test('saving over an existing checkpoint replaces it whole', () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { z } from 'zod';
@@ -6,7 +7,8 @@ import type { State } from '../optim/index.js';
 /**
  * Checkpoint files: explicit state (nested records of numbers and float32 arrays) plus a JSON fingerprint of
  * the configuration that produced it. Layout: 8-byte magic, uint32 header length, JSON header, padding to
- * 4 bytes, then the float32 arrays back to back. Written atomically (temp file, fsync, rename), so a crash
+ * 4 bytes, the float32 arrays back to back, then the SHA-256 of everything before it, so that a corrupted file
+ * (one flipped byte in the weights) is refused instead of resumed. Written atomically (temp file, fsync, rename), so a crash
  * never leaves a half-written checkpoint under the real name.
  *
  * @example
@@ -14,8 +16,11 @@ import type { State } from '../optim/index.js';
  * const { state } = loadCheckpoint('run.engram', { hidden: [400, 400] });
  */
 
-const MAGIC = Buffer.from('ENGRAM\u0000\u0001', 'latin1');
-const VERSION = 1;
+const MAGIC = Buffer.from('ENGRAM\u0000\u0002', 'latin1');
+/** The first layout, without a checksum: refused with a message saying so. */
+const MAGIC_V1 = Buffer.from('ENGRAM\u0000\u0001', 'latin1');
+const VERSION = 2;
+const DIGEST_BYTES = 32;
 
 export class CheckpointError extends Error {
   readonly code = 'E_CHECKPOINT';
@@ -66,12 +71,18 @@ export function saveCheckpoint(file: string, ckpt: Checkpoint): void {
 
   const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
   const fd = openSync(tmp, 'w');
+  const hash = createHash('sha256');
+  const put = (b: Uint8Array): void => {
+    writeSync(fd, b);
+    hash.update(b);
+  };
   try {
-    writeSync(fd, MAGIC);
-    writeSync(fd, len);
-    writeSync(fd, header);
-    writeSync(fd, Buffer.alloc(pad));
-    for (const a of arrays) writeSync(fd, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    put(MAGIC);
+    put(len);
+    put(header);
+    put(Buffer.alloc(pad));
+    for (const a of arrays) put(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    writeSync(fd, hash.digest());
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -90,9 +101,17 @@ export function loadCheckpoint(file: string, expectConfig?: Record<string, unkno
   } catch (e) {
     throw new CheckpointError(`cannot read checkpoint ${file}: ${(e as Error).message}`);
   }
-  if (buf.length < MAGIC.length + 4 || !buf.subarray(0, MAGIC.length).equals(MAGIC)) {
+  if (buf.length >= MAGIC_V1.length && buf.subarray(0, MAGIC_V1.length).equals(MAGIC_V1)) {
+    throw new CheckpointError(`${file} is a checkpoint of an older layout (1, without a checksum); run it again to save it in this one`);
+  }
+  if (buf.length < MAGIC.length + 4 + DIGEST_BYTES || !buf.subarray(0, MAGIC.length).equals(MAGIC)) {
     throw new CheckpointError(`${file} is not an Engram checkpoint (bad magic bytes)`);
   }
+  const body = buf.subarray(0, buf.length - DIGEST_BYTES);
+  if (!createHash('sha256').update(body).digest().equals(buf.subarray(buf.length - DIGEST_BYTES))) {
+    throw new CheckpointError(`${file} is corrupted (its SHA-256 checksum does not match its contents)`);
+  }
+  buf = body;
   const hlen = buf.readUInt32LE(MAGIC.length);
   const hstart = MAGIC.length + 4;
   if (hstart + hlen > buf.length) throw new CheckpointError(`${file} is truncated (header)`);

@@ -191,12 +191,13 @@ test('end to end: a 2 × 2 grid in parallel, then --resume skips what exists and
   const again = run(...args, '--resume');
   assert.equal(again.status, 1, again.stderr);
   assert.equal(again.stderr.match(/\(existing result, skipped\)/g)?.length, 3, again.stderr);
-  assert.match(again.stderr, /er +s2 +FAILED \(exit 1\): engram: internal error: .*split-mnist-class-boundaries-er-s2\.json/);
+  // The run checks its --out before training, so it fails at once, naming the flag.
+  assert.match(again.stderr, /er +s2 +FAILED \(exit 2\): engram: error: --out .*split-mnist-class-boundaries-er-s2\.json: .* is a directory/);
   const s2 = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as CompareSummary;
   assert.deepEqual(s2.rows.map((row) => [row.method, row.seeds]), [['naive', [1, 2]], ['er', [1]]]);
   assert.equal(s2.failed.length, 1);
-  assert.deepEqual([s2.failed[0]!.method, s2.failed[0]!.seed, s2.failed[0]!.exitCode], ['er', 2, 1]);
-  assert.match(readFileSync(join(dir, 'summary.md'), 'utf8'), /Failed runs \(1\):\n- er, seed 2 \(exit 1\)/);
+  assert.deepEqual([s2.failed[0]!.method, s2.failed[0]!.seed, s2.failed[0]!.exitCode], ['er', 2, 2]);
+  assert.match(readFileSync(join(dir, 'summary.md'), 'utf8'), /Failed runs \(1\):\n- er, seed 2 \(exit 2\)/);
   assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temp files left behind');
   rmSync(dir, { recursive: true });
 });

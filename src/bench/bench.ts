@@ -14,7 +14,7 @@ import { bestByThreads, measureTorch, peerVerdict, type PeerSetting, type TorchR
  * `npm run bench -- --json FILE`: GEMM GFLOP/s of both native GEMMs on 1 and 2 threads, and samples/s of a
  * full MLP train step (784-400-400-10, batch 128, Adam) for Engram and, in the same run, PyTorch on the CPU at
  * the same thread counts and OpenMP wait policy, with the BLAS PyTorch runs on (no ratio against a reference BLAS),
- * ms per update of Engram's synapse optimiser (SI importance, Adam, viscosity) on ~1.08 M parameters, and ms
+ * ms per update of the synapse-state optimiser (`optim/synapse`: SI importance, Adam, viscosity) on ~1.08 M parameters, and ms
  * per applied step of the same optimiser composed (update + applyUpdates) and fused (synapseAdam's step).
  * Each figure is the best of several short windows, since these machines are shared and noisy.
  */

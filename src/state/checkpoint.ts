@@ -8,8 +8,8 @@ import type { State } from '../optim/index.js';
  * Checkpoint files: explicit state (nested records of numbers and float32 arrays) plus a JSON fingerprint of
  * the configuration that produced it. Layout: 8-byte magic, uint32 header length, JSON header, padding to
  * 4 bytes, the float32 arrays back to back, then the SHA-256 of everything before it, so that a corrupted file
- * (one flipped byte in the weights) is refused instead of resumed. Written atomically (temp file, fsync, rename), so a crash
- * never leaves a half-written checkpoint under the real name.
+ * (one flipped byte in the weights) is refused instead of resumed. Written atomically (temp file, fsync,
+ * rename), so a crash never leaves a half-written checkpoint under the real name.
  *
  * @example
  * saveCheckpoint('run.engram', { config: { hidden: [400, 400] }, state: learner.getState() });

@@ -37,10 +37,9 @@ export interface SleepRecord {
  * once. θ_S never changes while awake.
  *
  * Sleep, when the memory is full or on a schedule (never on a boundary signal): θ_S consolidates the memory
- * together with dreams of old knowledge from its own class-conditional generative pathway (`sleep.ts`), through
- * Adam. Then the memory is erased. With `asyncSleep` the
- * consolidation runs in a worker thread: `predict` keeps answering
- * from the old θ_S, batches that arrive meanwhile are held and learned when the new θ_S is swapped in.
+ * together with dreams of old knowledge from its own class-conditional generative pathway (`sleep.ts`), with
+ * Adam. Then the memory is erased. With `asyncSleep` the consolidation runs in a worker thread: `predict` keeps
+ * answering from the old θ_S, batches that arrive meanwhile are held and learned when the new θ_S is swapped in.
  */
 export class EngramLearner implements Learner {
   readonly method = 'engram';

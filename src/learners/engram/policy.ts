@@ -72,7 +72,8 @@ export function planSleep(s: PolicyState, o: PolicyOptions): SleepPlan {
 }
 
 /**
- * The sleep planned as `plan` is over. Returns the new state and whether θ_S as it is now is to be held as the quiet θ_S (replacing any held one).
+ * The sleep planned as `plan` is over. Returns the new state and whether θ_S as it is now is to be held as the
+ * quiet θ_S (replacing any held one).
  */
 export function afterSleep(
   s: PolicyState, plan: SleepPlan, o: PolicyOptions,

@@ -1,9 +1,9 @@
-import { SingleBar } from 'cli-progress';
 import { describeBackend, getBackend, nativeLoaded, ompWaitChosen } from '../kernels/index.js';
 import { describeWaitPolicy, RUN_WAIT_POLICY, waitPolicyVars } from '../kernels/wait-policy.js';
 import { runExperiment, type RunConfig, type RunResult } from '../harness/index.js';
 import { checkOutput, OutputPathError, writeWithFallback } from './files.js';
 import { summary } from './format.js';
+import { ProgressReport } from './progress-report.js';
 
 /** Where a run reads and writes besides its result (`engram run`'s file options). */
 export interface RunFiles {
@@ -27,7 +27,7 @@ export function setRunWaitPolicy(): void {
 }
 
 /**
- * Run `cfg` with a progress bar on stderr (unless `progress` is false and stderr is not a terminal), print the
+ * Run `cfg` with progress on stderr (a bar on a terminal, else lines unless `progress` is false), print the
  * summary table, write the result to `files.out`; returns the result. Every output path is checked before the
  * run starts; if the result still cannot be written when the run ends (the path became unwritable meanwhile),
  * the summary has been printed and the result goes to a fallback file that the error names.
@@ -38,15 +38,8 @@ export function executeRun(cfg: RunConfig, files: RunFiles, progress: boolean): 
   checkOutput('--checkpoint', files.checkpoint);
   // The run sets the thread count itself; set it here too so that the banner says what will be used.
   if (cfg.threads !== null) getBackend().setThreads(cfg.threads);
-  process.stderr.write(`engram: backend ${describeBackend(getBackend())}, idle OpenMP threads: ${describeWaitPolicy(process.env)}\n`);
-  const bar = new SingleBar({
-    format: '{bar} {percentage}% | iter {value}/{total} | loss {loss} | eta {eta}s',
-    noTTYOutput: progress,
-    notTTYSchedule: 10_000,
-    stream: process.stderr,
-    hideCursor: true,
-  });
-  let started = false;
+  const header = `engram: backend ${describeBackend(getBackend())}, idle OpenMP threads: ${describeWaitPolicy(process.env)}`;
+  const report = new ProgressReport({ stream: process.stderr, lines: progress, header });
   try {
     const result = runExperiment(cfg, {
       ...(files.load !== undefined ? { loadFrom: files.load } : {}),
@@ -54,16 +47,12 @@ export function executeRun(cfg: RunConfig, files: RunFiles, progress: boolean): 
       ...(files.checkpoint !== undefined
         ? { checkpoint: { file: files.checkpoint, every: files.checkpointEvery ?? 1000, resume: files.resume === true } }
         : {}),
-      onIteration: (i, total, loss) => {
-        if (!started) {
-          bar.start(total, i - 1, { loss: 'n/a' });
-          started = true;
-        }
-        if (i % 20 === 0 || i === total) bar.update(i, { loss: loss.toFixed(4) });
-      },
+      onIteration: (i, total, loss) => report.update(i, total, loss),
     });
-    if (started) bar.stop();
-    started = false;
+    report.stop();
+    report.printHeader();
+    const resumedAt = result.provenance.resumedAt;
+    if (!report.started && resumedAt !== null) process.stderr.write(`engram: resumed from iteration ${resumedAt}: the checkpoint holds the finished run\n`);
     process.stdout.write(summary(result) + '\n');
     if (files.out !== undefined) {
       const { written, failure } = writeWithFallback(files.out, JSON.stringify(result, null, 1) + '\n');
@@ -73,6 +62,6 @@ export function executeRun(cfg: RunConfig, files: RunFiles, progress: boolean): 
     return result;
   } finally {
     // An error mid-run must not leave the bar redrawing (its timer would keep the process alive).
-    if (started) bar.stop();
+    report.stop();
   }
 }

@@ -1,4 +1,4 @@
-import { accessSync, constants, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 
@@ -36,10 +36,15 @@ export function outputProblem(file: string): string | null {
   const d = stat(dir);
   if (d === null) return `directory ${dir} does not exist`;
   if (!d.isDirectory()) return `${dir} is not a directory`;
+  // Create and remove a probe file rather than ask access(2): root passes every permission check, yet cannot
+  // create files in /proc or on a read-only mount.
+  const probe = join(dir, `.engram-write-check-${process.pid}`);
   try {
-    accessSync(dir, constants.W_OK);
-  } catch {
-    return `directory ${dir} is not writable`;
+    closeSync(openSync(probe, 'wx'));
+    rmSync(probe, { force: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return `directory ${dir} is not writable${code !== undefined ? ` (${code})` : ''}`;
   }
   const f = stat(file);
   if (f !== null && f.isDirectory()) return `${file} is a directory`;

@@ -38,48 +38,7 @@ test('a reader that closes the pipe early (`| true`) ends the command quietly, w
   assert.doesNotMatch(r.stderr, /EPIPE|Error|at /);
 });
 
-test('bad input: one clear line, exit code 2, no stack trace', () => {
-  const cases: [string[], RegExp][] = [
-    [['run', '--method', 'nope'], /unknown method "nope"; available: .*naive/],
-    [['run', '--iters', 'abc'], /--iters must be a whole number/],
-    [['run', '--lr', 'fast'], /--lr must be a number/],
-    [['run', '--protocol', 'cifar'], /Allowed choices are split-mnist, permuted-mnist, rotated-mnist/],
-    [['run', '--iters', '0'], /iters must be positive/],
-    [['run', '--class-order', '0,1,2'], /class-order/],
-    [['run', '--class-order', '0,0,1,2,3,4,5,6,7,8'], /permutation of 0\.\.9/],
-    [['run', '--data-dir', '/nonexistent/engram-data', ...tiny], /nonexistent\/engram-data/],
-    [['run', '--load', '/nonexistent/x.engram', ...tiny], /cannot read checkpoint/],
-    [['frobnicate'], /unknown command/],
-    [['run', '--resume', ...tiny], /--resume needs --checkpoint FILE/],
-    // Run options a method does not use are refused, naming its own option.
-    [['run', '--method', 'engram', '--lr', '0.01'], /^engram: error: engram does not use --lr; set its sleep learning rate with --set lr=/],
-    [['run', '--method', 'gen-classifier', '--hidden', '50'], /gen-classifier does not use --hidden; set its VAEs' layer sizes with --set hidden=/],
-    // Method options: a typo names the method's options (the rest of these checks: harness/resolve-config.test.ts).
-    [['run', '--method', 'ewc', '--set', 'lamda=1'], /ewc has no option "lamda"; its options: lambda, fisherSamples, fisherLabels, consolidateEvery/],
-    [['run', '--method', 'lwf', '--set', 'snapshotEvery=10'], /lwf option snapshotEvery: applies to task-free streams only/],
-    // Machine limits and contradictions.
-    [['run', '--hidden', '100000000'], /--hidden: a 784×100000000 weight matrix .* choose smaller --hidden sizes/],
-    [['run', '--threads', '100000'], /--threads 100000: this machine runs \d+ threads? at once; use at most --threads \d+/],
-    [['run', '--bias', '--no-bias'], /--bias and --no-bias contradict each other/],
-    // Stream variations.
-    [['run', '--fuzziness', '100'], /--fuzziness applies to --stream task-free/],
-    [['run', '--contexts', '10', '--scenario', 'domain'], /--contexts: split-mnist with 10 one-class contexts needs --scenario class/],
-    [['run', '--class-order', 'shuffled'], /--class-order must be comma-separated whole numbers, e.g. 3,7,0,1,2,4,5,6,8,9, or random/],
-    // Output paths are checked before any work: none of these trains (the default run would take a minute).
-    [['run', '--out', '/nonexistent/engram-out/r.json'], /--out \/nonexistent\/engram-out\/r.json: directory \/nonexistent\/engram-out does not exist/],
-    [['run', '--out', tmpdir()], /--out .*: .* is a directory/],
-    [['run', '--save', '/nonexistent/engram-out/l.save'], /--save .*: directory \/nonexistent\/engram-out does not exist/],
-    [['run', '--checkpoint', '/nonexistent/engram-out/c.ckpt'], /--checkpoint .*: directory .* does not exist/],
-  ];
-  for (const [args, pattern] of cases) {
-    const t0 = Date.now();
-    const r = run(...args);
-    assert.ok(Date.now() - t0 < 5000, `${args.join(' ')} took ${Date.now() - t0} ms`);
-    assert.equal(r.status, 2, `${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-    assert.match(r.stderr, pattern, args.join(' '));
-    assert.doesNotMatch(r.stderr, /\n\s+at /, `stack trace for ${args.join(' ')}`);
-  }
-});
+// Bad invocations: the battery in bad-invocations.test.ts.
 
 test('an --out that disappears during the run: the summary is still printed and the result goes to the named fallback', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'engram-vanish-'));
@@ -102,6 +61,23 @@ test('an --out that disappears during the run: the summary is still printed and 
   const saved = JSON.parse(readFileSync(m[1]!, 'utf8')) as { accuracyMatrix: number[][] };
   assert.ok(saved.accuracyMatrix.length > 0);
   rmSync(m[1]!);
+});
+
+test('off a terminal, a run prints the backend, then progress lines with rate, and says when it resumed a finished run', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'engram-progress-'));
+  const ckpt = join(dir, 'run.ckpt');
+  const first = run('run', ...tiny, '--threads', '1', '--checkpoint', ckpt);
+  assert.equal(first.status, 0, first.stderr);
+  const lines = first.stderr.trim().split('\n');
+  assert.match(lines[0]!, /^engram: backend .*, idle OpenMP threads: /);
+  assert.match(lines.at(-1)!, /^engram: iter 25\/25 \(100%\) \| [\d.]+ it\/s \| loss \d/);
+  // 25 iterations: a line every 3 (10 %, rounded up), and the last.
+  assert.ok(lines.length >= 1 + 9, `expected a line per 10 %: ${first.stderr}`);
+  assert.doesNotMatch(first.stderr, /eta 0s/);
+  const again = run('run', ...tiny, '--threads', '1', '--checkpoint', ckpt, '--resume');
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stderr, /resumed from iteration 25: the checkpoint holds the finished run/);
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test('a tiny run writes the result JSON with every documented field, and save/load round-trips', () => {

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ZodError } from 'zod';
+import { issueText } from '../core/issue-text.js';
 import { describeWaitPolicy, RUN_WAIT_POLICY, waitPolicyVars } from '../kernels/wait-policy.js';
 import { listMethods } from '../learners/index.js';
 import { protocolNames, resolveConfig, scenarioNames, streamNames, type RunConfig } from '../harness/index.js';
@@ -77,7 +78,8 @@ function runCommand(opts: RunOptions): void {
     throw new UsageError(`unknown method "${opts.method}"; available: ${methodNames.join(', ')}`);
   }
   if (opts.resume === true && opts.checkpoint === undefined) throw new UsageError('--resume needs --checkpoint FILE');
-  if (opts.checkpointEvery !== undefined && opts.checkpointEvery < 1) throw new UsageError('--checkpoint-every must be positive');
+  if (opts.checkpointEvery !== undefined && opts.checkpoint === undefined) throw new UsageError('--checkpoint-every needs --checkpoint FILE, e.g. --checkpoint run.ckpt --checkpoint-every 500');
+  if (opts.checkpointEvery !== undefined && opts.checkpointEvery < 1) throw new UsageError('--checkpoint-every must be positive, e.g. --checkpoint-every 500');
   const cfg = resolveConfig({
     protocol: opts.protocol,
     scenario: opts.scenario,
@@ -200,7 +202,7 @@ function exitCodeFor(e: unknown): number {
   if (e instanceof ZodError) {
     const issue = e.issues[0];
     const where = issue !== undefined && issue.path.length > 0 ? `--${String(issue.path[0]).replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}: ` : '';
-    process.stderr.write(`engram: error: ${where}${issue?.message ?? e.message}\n`);
+    process.stderr.write(`engram: error: ${where}${issue !== undefined ? issueText(issue) : e.message}\n`);
     return EXIT_USAGE;
   }
   if (e instanceof Error && 'code' in e && typeof e.code === 'string' && e.code.startsWith('E_')) {

@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { z } from 'zod';
+import { issueText } from '../core/issue-text.js';
 import { contextSwitches, stabilityGap, type StabilityGap } from '../metrics/index.js';
 import { checkOutput, writeAtomic } from './files.js';
 
@@ -46,7 +47,7 @@ export function readCurveResult(file: string): CurveResult {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue !== undefined && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-    throw new PlotUsageError(`${file} is not a result file with an online curve (${where}${issue?.message ?? 'invalid'})`);
+    throw new PlotUsageError(`${file} is not a result file with an online curve (${where}${issue !== undefined ? issueText(issue) : 'invalid'})`);
   }
   const r = parsed.data;
   const T = r.onlineCurve[0]!.accuracy.length;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
+import { issueText } from '../core/issue-text.js';
 import { defaultFuzziness, gitState, runConfigSchema, type RunConfig } from '../harness/index.js';
 import { methodEntry } from '../learners/index.js';
 import { executeRun, setRunWaitPolicy } from './execute-run.js';
@@ -63,7 +64,7 @@ export function readRecordedRun(file: string): RecordedRun {
   const r = recordSchema.safeParse(json);
   if (!r.success) {
     const issue = r.error.issues[0]!;
-    throw new ReproduceError(`${file} is not a result file: ${issue.path.join('.') || 'its top level'}: ${issue.message}`);
+    throw new ReproduceError(`${file} is not a result file: ${issue.path.join('.') || 'its top level'}: ${issueText(issue)}`);
   }
   const raw: Record<string, unknown> = { ...r.data.config };
   for (const [key, before] of Object.entries(addedKeys)) if (!(key in raw)) raw[key] = before(raw);

@@ -31,7 +31,7 @@ export const runConfigSchema = z.object({
   /** Zero pixels around each image before the context's transform (permuted MNIST: 2, van de Ven's MNIST32). */
   padding: z.number().int('padding must be a whole number').min(0, 'must be ≥ 0').max(64, 'must be at most 64'),
   /** Split MNIST's class order, resolved (`--class-order random` is drawn from the seed); null = 0..9. */
-  classOrder: z.array(z.number().int().min(0).max(9)).length(10, 'name all 10 classes, e.g. 3,7,0,1,2,4,5,6,8,9, or random').nullable(),
+  classOrder: z.array(z.number().int().min(0, 'classes are 0..9').max(9, 'classes are 0..9, e.g. 3,7,0,1,2,4,5,6,8,9')).length(10, 'name all 10 classes, e.g. 3,7,0,1,2,4,5,6,8,9, or random').nullable(),
   /**
    * Task-free streams: half-width in iterations of the ramps between contexts, resolved (default
    * min(500, ⌊iters / 4⌋)); null in boundaries streams, which have no ramps.

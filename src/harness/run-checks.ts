@@ -74,3 +74,14 @@ export function refuseUnallocatable(shape: NetworkShape, memoryBytes = totalmem(
 }
 
 const gib = (bytes: number): string => (bytes / 2 ** 30).toPrecision(3);
+
+/**
+ * `--curve-samples` beyond the largest context's evaluation images would make every curve point a full
+ * evaluation (slow, and not what was asked for): refused, naming the most it can be.
+ */
+export function refuseOversizedCurve(curveSamples: number, evalSizes: readonly number[], split: 'test' | 'validation'): void {
+  const most = Math.max(...evalSizes);
+  if (curveSamples <= most) return;
+  const images = split === 'test' ? 'test images' : 'validation images (--val-per-context)';
+  throw new RunOptionError(`--curve-samples ${curveSamples}: the largest context has ${most} ${images}; use at most --curve-samples ${most}`);
+}

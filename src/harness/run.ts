@@ -9,6 +9,7 @@ import { TestSet } from './evaluate.js';
 import { learnerCheckpointConfig, loadLearner, saveLearner } from './persist.js';
 import { loadRun, saveRun, type RunProgress } from './progress.js';
 import { provenance, type Provenance } from './provenance.js';
+import { refuseOversizedCurve } from './run-checks.js';
 import { optionRecord } from '../learners/index.js';
 
 /** What `engram run` writes (fractions in 0–1). */
@@ -89,6 +90,7 @@ export function runExperiment(cfg: RunConfig, hooks: RunHooks = {}): RunResult {
   const b = getBackend();
   if (cfg.threads !== null) b.setThreads(cfg.threads);
   const protocol0 = createProtocol(protocolConfig(cfg, false));
+  refuseOversizedCurve(cfg.curveSamples, protocol0.contexts.map((c) => (cfg.evalSplit === 'test' ? c.testIndices : c.valIndices).length), cfg.evalSplit);
   const learner = createLearner(cfg.method, learnerSetup(cfg, protocol0));
   // Joint training reads a cumulative stream; nothing else changes.
   const protocol = learner.traits.cumulativeStream ? createProtocol(protocolConfig(cfg, true)) : protocol0;

@@ -1,5 +1,5 @@
 import type { Backend } from './backend.js';
-import { loadNativeBackend, nativeLoadError } from './native.js';
+import { loadNativeBackend, nativeHasOpenblas, nativeLoadError } from './native.js';
 import { portableBackend } from './portable.js';
 
 export type { Activation, Backend, BinaryMap, BlasKind, UnaryMap } from './backend.js';
@@ -33,21 +33,49 @@ export function setBackend(b: Backend): void {
   current = b;
 }
 
-export function chooseBackend(requested: string | undefined, gemm?: string): Backend {
+/** What {@link chooseBackend} needs to know about the native addon (the real one, or a stand-in in tests). */
+export interface NativeAddonProbe {
+  load(options: { gemm?: 'openblas' | 'builtin' }): Backend | null;
+  /** Why the addon does not load, or null when it does. */
+  loadError(): string | null;
+  hasOpenblas(): boolean;
+}
+
+const realAddon: NativeAddonProbe = {
+  load: loadNativeBackend,
+  loadError: nativeLoadError,
+  hasOpenblas: nativeHasOpenblas,
+};
+
+/**
+ * The backend for ENGRAM_BACKEND=`requested` and ENGRAM_GEMM=`gemm`. Nothing requested: the native addon, or the
+ * portable backend when the addon does not load (describeBackend says why). Whatever is requested and cannot be
+ * had is a BackendError with the reason: never a silent fallback to a slower backend.
+ */
+export function chooseBackend(requested: string | undefined, gemm?: string, addon: NativeAddonProbe = realAddon): Backend {
   if (gemm !== undefined && gemm !== '' && gemm !== 'builtin' && gemm !== 'openblas') {
     throw new BackendError(`ENGRAM_GEMM must be "builtin" or "openblas", got "${gemm}"`);
   }
-  const options = gemm === 'builtin' || gemm === 'openblas' ? { gemm } as const : {};
-  if (requested === undefined || requested === '') return loadNativeBackend(options) ?? portableBackend;
-  if (requested === 'portable') return portableBackend;
-  if (requested === 'native') {
-    const native = loadNativeBackend(options);
-    if (native === null) {
-      throw new BackendError(`ENGRAM_BACKEND=native but the native addon is unavailable: ${nativeLoadError() ?? 'unknown reason'}`);
-    }
-    return native;
+  if (requested !== undefined && requested !== '' && requested !== 'portable' && requested !== 'native') {
+    throw new BackendError(`ENGRAM_BACKEND must be "portable" or "native", got "${requested}"`);
   }
-  throw new BackendError(`ENGRAM_BACKEND must be "portable" or "native", got "${requested}"`);
+  const gemmAsked = gemm === 'builtin' || gemm === 'openblas';
+  if (requested === 'portable') {
+    if (gemmAsked) throw new BackendError(`ENGRAM_GEMM=${gemm} picks the native backend's GEMM, but ENGRAM_BACKEND=portable; unset one of them`);
+    return portableBackend;
+  }
+  const native = addon.load(gemmAsked ? { gemm } : {});
+  if (native !== null) return native;
+  const why = addon.loadError();
+  if (why === null && gemm === 'openblas' && !addon.hasOpenblas()) {
+    throw new BackendError('ENGRAM_GEMM=openblas but the native addon was built without OpenBLAS ' +
+      '(apt-get install libopenblas-openmp-dev, then `node scripts/build-native.cjs` in the package; or unset ENGRAM_GEMM for the builtin GEMM)');
+  }
+  if (requested === 'native' || gemmAsked) {
+    const flag = requested === 'native' ? 'ENGRAM_BACKEND=native' : `ENGRAM_GEMM=${gemm}`;
+    throw new BackendError(`${flag} but the native addon is unavailable: ${why ?? 'it loaded but gave no backend'}`);
+  }
+  return portableBackend;
 }
 
 /** One line saying which backend and GEMM run. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { issueText } from '../core/issue-text.js';
 import type { ProtocolName, Scenario, StreamKind } from '../protocols/types.js';
 
 /** One resolved method option as a result file records it (`config.methodOptions`). */
@@ -44,7 +45,7 @@ export function parseMethodOptions<S extends z.ZodObject>(method: string, schema
       : `${method} has no option ${keys}; its options: ${names.join(', ')}`);
   }
   const key = issue.path.length > 0 ? String(issue.path[0]) : '';
-  throw new MethodOptionError(`${method} option ${key}: ${issue.message}`);
+  throw new MethodOptionError(`${method} option ${key}: ${issueText(issue)}`);
 }
 
 // Messages follow the option's name: "ewc option lambda: must be ≥ 0".

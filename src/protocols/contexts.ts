@@ -93,7 +93,7 @@ function buildHoldouts(config: ResolvedProtocolConfig, data: MnistData, classes:
     if (left < config.batchSize) {
       throw new ProtocolConfigError(
         `context ${t + 1} has ${pool.length} training images: holding out --val-per-context ${config.valPerContext} leaves ` +
-          `${left}, fewer than --batch ${config.batchSize}`,
+          `${Math.max(0, left)}, fewer than --batch ${config.batchSize}`,
       );
     }
   };

@@ -36,7 +36,7 @@ export const ewcOptionsSchema = z.object({
   fisherLabels: z.enum(fisherLabelNames).default('all'),
   consolidateEvery: positiveInt().default(TASK_FREE_UPDATE_EVERY),
 }).strict();
-export const ewcOnlineOptionsSchema = ewcOptionsSchema.extend({ gamma: nonNegative().default(EWC_GAMMA) }).strict();
+export const ewcOnlineOptionsSchema = ewcOptionsSchema.extend({ gamma: nonNegative().max(1, 'must be ≤ 1 (it is a decay)').default(EWC_GAMMA) }).strict();
 
 /** EWC's options with every default decided; `gamma` for online EWC, `consolidateEvery` in task-free streams only. */
 export type EwcResolvedOptions = {

@@ -136,7 +136,7 @@ test('options: each method refuses unknown keys naming its own, and records ever
   assert.deepEqual(resolveEwcOptions({ gamma: 0.9 }, ctx, true), { lambda: 1e5, fisherSamples: 12_000, fisherLabels: 'all', gamma: 0.9 });
   assert.throws(() => resolveSiOptions({ xi: 1 }, ctx), /si has no option "xi"; its options: c, epsilon, consolidateEvery/);
   assert.throws(() => resolveMasOptions({ strength: 1 }, ctx), /mas has no option "strength"; its options: lambda, samples, consolidateEvery/);
-  assert.throws(() => resolveEwcOptions({ fisherLabels: 'most' }, ctx, false), /ewc option fisherLabels: Invalid option: expected one of/);
+  assert.throws(() => resolveEwcOptions({ fisherLabels: 'most' }, ctx, false), /ewc option fisherLabels: must be one of all, sample, pred, true/);
   // The interval of task-free streams: refused with boundaries (it would not be used), recorded only where it is.
   assert.throws(() => resolveSiOptions({ consolidateEvery: 50 }, ctx), /si option consolidateEvery: applies to task-free streams only/);
   assert.deepEqual(resolveSiOptions({ consolidateEvery: 50 }, { ...ctx, stream: 'task-free' }), { c: 10, epsilon: 0.1, consolidateEvery: 50 });

@@ -7,7 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomClassOrder, resolveConfig } from '../harness/index.js';
 import type { CompareSummary, SummaryRow } from './compare-summary.js';
-import { aggregate, configDifference, defaultJobs, planGrid, readResult, runPool, sharedCoresEnv, type ResultLike } from './compare.js';
+import { aggregate, configDifference, defaultJobs, heartbeatLine, planGrid, readResult, runPool, sharedCoresEnv, type ResultLike } from './compare.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), 'main.js');
 const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
@@ -207,4 +207,10 @@ test('runs side by side get passive OpenMP waiting unless the user chose a polic
   assert.equal(sharedCoresEnv({ PATH: '/bin' })['PATH'], '/bin');
   assert.equal(sharedCoresEnv({ OMP_WAIT_POLICY: 'active' })['OMP_WAIT_POLICY'], 'active');
   assert.equal(sharedCoresEnv({ GOMP_SPINCOUNT: '1000' })['OMP_WAIT_POLICY'], undefined);
+});
+
+test('off a terminal, compare\'s periodic line names the runs done and each running one with its time', () => {
+  assert.equal(heartbeatLine(3, 10, [{ name: 'engram s1', ms: 250_000 }, { name: 'er s2', ms: 12_000 }]),
+    'engram compare: 3/10 runs done | running: engram s1 (4m 10s), er s2 (12s)');
+  assert.equal(heartbeatLine(10, 10, []), 'engram compare: 10/10 runs done');
 });

@@ -14,6 +14,7 @@ import type { CompareSummary, FailedRun, SummaryRow } from './compare-summary.js
 import { renderJson, renderMarkdown } from './compare-table.js';
 import { writeAtomic } from './files.js';
 import { refuseContradictions } from './flags.js';
+import { formatDuration } from './progress-report.js';
 
 /**
  * `engram compare`: runs a grid of `engram run` invocations (methods × seeds) in child processes, a few at a
@@ -388,7 +389,16 @@ async function execute(p: Prepared): Promise<number> {
   }
 
   const running = new Set<PlannedRun>();
+  const startedAt = new Map<PlannedRun, number>();
   const bar = multibar?.create(total, done, { running: '' }) ?? null;
+  // Off a terminal a run can take an hour between two "[k/n]" lines: say what is running every 30 s.
+  const heartbeat = multibar === null && todo.length > 0
+    ? setInterval(() => {
+      const now = Date.now();
+      process.stderr.write(heartbeatLine(done, total, [...running].map((r) => ({ name: `${r.method} s${r.seed}`, ms: now - (startedAt.get(r) ?? now) }))) + '\n');
+    }, HEARTBEAT_MS)
+    : null;
+  heartbeat?.unref();
   const showRunning = (): void => bar?.update(done, { running: [...running].map((r) => `${r.method} s${r.seed}`).join(', ') });
 
   const children = new Set<ChildProcess>();
@@ -406,6 +416,7 @@ async function execute(p: Prepared): Promise<number> {
   try {
     await runPool(todo, jobs, async (run) => {
       running.add(run);
+      startedAt.set(run, Date.now());
       showRunning();
       const outcome = await runChild(cli, run.args, children, env);
       running.delete(run);
@@ -422,6 +433,7 @@ async function execute(p: Prepared): Promise<number> {
       showRunning();
     });
   } finally {
+    if (heartbeat !== null) clearInterval(heartbeat);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     if (multibar !== null) {
@@ -452,6 +464,15 @@ async function execute(p: Prepared): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/** Interval of compare's progress lines when stderr is not a terminal. */
+const HEARTBEAT_MS = 30_000;
+
+/** compare's progress line off a terminal: runs done, and each running one with its time so far. */
+export function heartbeatLine(done: number, total: number, running: readonly { name: string; ms: number }[]): string {
+  const now = running.length === 0 ? '' : ` | running: ${running.map((r) => `${r.name} (${formatDuration(r.ms)})`).join(', ')}`;
+  return `engram compare: ${done}/${total} runs done${now}`;
 }
 
 /** Registers `engram compare` on the program (after `run`, whose options it validates and passes through). */

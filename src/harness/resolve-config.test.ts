@@ -5,7 +5,7 @@ import { isAbsolute } from 'node:path';
 import { ZodError } from 'zod';
 import { TASK_FREE_UPDATE_EVERY } from '../learners/index.js';
 import { defaultFuzziness, networkShape, randomClassOrder, resolveConfig } from './resolve-config.js';
-import { mlpParameters, refuseUnallocatable, RunOptionError } from './run-checks.js';
+import { mlpParameters, refuseOversizedCurve, refuseUnallocatable, RunOptionError } from './run-checks.js';
 
 /** The one-line message a bad configuration gives (RunOptionError or the schema's first issue). */
 function messageOf(fn: () => unknown): string {
@@ -94,4 +94,12 @@ test('methodOptions are resolved: every option of the method, defaults included;
   const again = resolveConfig({ ...ewc });
   assert.deepEqual(again, ewc);
   assert.ok(resolveConfig({ protocol: 'split-mnist', dataDir: 'data' }).dataDir !== null && isAbsolute(resolveConfig({ protocol: 'split-mnist', dataDir: 'data' }).dataDir!));
+});
+
+test('--curve-samples above every context\'s evaluation images is refused, the protocol default never', () => {
+  assert.throws(() => refuseOversizedCurve(3000, [2115, 1980], 'test', 500), /--curve-samples 3000: the largest context has 2115 test images; use at most --curve-samples 2115/);
+  assert.doesNotThrow(() => refuseOversizedCurve(2115, [2115, 1980], 'test', 500));
+  // A small validation split: the default takes every image, an explicit larger count is refused.
+  assert.doesNotThrow(() => refuseOversizedCurve(500, [100, 100], 'validation', 500));
+  assert.throws(() => refuseOversizedCurve(400, [100, 100], 'validation', 500), /100 validation images \(--val-per-context\)/);
 });

@@ -77,11 +77,12 @@ const gib = (bytes: number): string => (bytes / 2 ** 30).toPrecision(3);
 
 /**
  * `--curve-samples` beyond the largest context's evaluation images would make every curve point a full
- * evaluation (slow, and not what was asked for): refused, naming the most it can be.
+ * evaluation (slow, and not what was asked for): refused, naming the most it can be. The protocol's default
+ * (`defaultSamples`) is never refused: with a small `--val-per-context` it just takes every validation image.
  */
-export function refuseOversizedCurve(curveSamples: number, evalSizes: readonly number[], split: 'test' | 'validation'): void {
+export function refuseOversizedCurve(curveSamples: number, evalSizes: readonly number[], split: 'test' | 'validation', defaultSamples: number): void {
   const most = Math.max(...evalSizes);
-  if (curveSamples <= most) return;
+  if (curveSamples <= most || curveSamples === defaultSamples) return;
   const images = split === 'test' ? 'test images' : 'validation images (--val-per-context)';
   throw new RunOptionError(`--curve-samples ${curveSamples}: the largest context has ${most} ${images}; use at most --curve-samples ${most}`);
 }

@@ -4,7 +4,7 @@ import { createLearner, type LearnerSetup } from '../learners/index.js';
 import { acc, bwt, forgetting, fwt } from '../metrics/index.js';
 import { createProtocol } from '../protocols/index.js';
 import type { Protocol, ProtocolConfig } from '../protocols/types.js';
-import type { RunConfig } from './config.js';
+import { protocolDefaults, type RunConfig } from './config.js';
 import { TestSet } from './evaluate.js';
 import { learnerCheckpointConfig, loadLearner, saveLearner } from './persist.js';
 import { loadRun, saveRun, type RunProgress } from './progress.js';
@@ -90,7 +90,8 @@ export function runExperiment(cfg: RunConfig, hooks: RunHooks = {}): RunResult {
   const b = getBackend();
   if (cfg.threads !== null) b.setThreads(cfg.threads);
   const protocol0 = createProtocol(protocolConfig(cfg, false));
-  refuseOversizedCurve(cfg.curveSamples, protocol0.contexts.map((c) => (cfg.evalSplit === 'test' ? c.testIndices : c.valIndices).length), cfg.evalSplit);
+  refuseOversizedCurve(cfg.curveSamples, protocol0.contexts.map((c) => (cfg.evalSplit === 'test' ? c.testIndices : c.valIndices).length), cfg.evalSplit,
+    protocolDefaults(cfg.protocol).curveSamples);
   const learner = createLearner(cfg.method, learnerSetup(cfg, protocol0));
   // Joint training reads a cumulative stream; nothing else changes.
   const protocol = learner.traits.cumulativeStream ? createProtocol(protocolConfig(cfg, true)) : protocol0;

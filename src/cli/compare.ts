@@ -389,17 +389,18 @@ async function execute(p: Prepared): Promise<number> {
   }
 
   const running = new Set<PlannedRun>();
+  const label = (r: PlannedRun): string => `${r.method} s${r.seed}`;
   const startedAt = new Map<PlannedRun, number>();
   const bar = multibar?.create(total, done, { running: '' }) ?? null;
   // Off a terminal a run can take an hour between two "[k/n]" lines: say what is running every 30 s.
   const heartbeat = multibar === null && todo.length > 0
     ? setInterval(() => {
       const now = Date.now();
-      process.stderr.write(heartbeatLine(done, total, [...running].map((r) => ({ name: `${r.method} s${r.seed}`, ms: now - (startedAt.get(r) ?? now) }))) + '\n');
+      process.stderr.write(heartbeatLine(done, total, [...running].map((r) => ({ name: label(r), ms: now - (startedAt.get(r) ?? now) }))) + '\n');
     }, HEARTBEAT_MS)
     : null;
   heartbeat?.unref();
-  const showRunning = (): void => bar?.update(done, { running: [...running].map((r) => `${r.method} s${r.seed}`).join(', ') });
+  const showRunning = (): void => bar?.update(done, { running: [...running].map(label).join(', ') });
 
   const children = new Set<ChildProcess>();
   const onSignal = (signal: NodeJS.Signals): void => {

@@ -2,25 +2,23 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import { formatDuration, ProgressReport } from './progress-report.js';
 
-function capture(isTTY = false): { stream: { write(s: string): boolean; isTTY: boolean }; lines: () => string[] } {
+/** Lines a report writes (off a terminal) while iterations `from`..`to` of `total` each take `stepMs`. */
+function simulate(o: { from: number; to: number; total: number; stepMs: number; loss: number; lines?: boolean }): string[] {
   let text = '';
-  return {
-    stream: { write: (s: string) => ((text += s), true), isTTY },
-    lines: () => text.split('\n').filter((l) => l !== ''),
-  };
+  let now = 0;
+  const stream = { write: (s: string) => ((text += s), true), isTTY: false };
+  const report = new ProgressReport({ stream, lines: o.lines ?? true, now: () => now });
+  for (let i = o.from; i <= o.to; i++) {
+    now += o.stepMs;
+    report.update(i, o.total, o.loss);
+  }
+  report.stop();
+  return text.split('\n').filter((l) => l !== '');
 }
 
 test('progress off a terminal: a line at least every 25 s of a slow run and every 10 %, rate and ETA, no "eta 0s"', () => {
-  const out = capture();
-  let now = 0;
-  const report = new ProgressReport({ stream: out.stream, lines: true, now: () => now });
   // 1000 iterations at 0.5 s each: 10 % is 50 s, so the 25 s clock decides.
-  for (let i = 1; i <= 1000; i++) {
-    now += 500;
-    report.update(i, 1000, 0.5);
-  }
-  report.stop();
-  const lines = out.lines();
+  const lines = simulate({ from: 1, to: 1000, total: 1000, stepMs: 500, loss: 0.5 });
   assert.ok(lines.length >= 500 / 25, `only ${lines.length} lines`);
   assert.match(lines[0]!, /^engram: iter 51\/1000 \(5%\) \| 2\.0 it\/s \| loss 0\.5000 \| eta 7m 55s$/);
   assert.match(lines.at(-1)!, /^engram: iter 1000\/1000 \(100%\)/);
@@ -31,29 +29,12 @@ test('progress off a terminal: a line at least every 25 s of a slow run and ever
 });
 
 test('progress off a terminal: a fast run prints every 10 %; --no-progress prints nothing', () => {
-  const out = capture();
-  let now = 0;
-  const report = new ProgressReport({ stream: out.stream, lines: true, now: () => now });
-  for (let i = 1; i <= 200; i++) {
-    now += 1;
-    report.update(i, 200, 1);
-  }
-  assert.equal(out.lines().length, 10);
-  const quiet = capture();
-  const off = new ProgressReport({ stream: quiet.stream, lines: false, now: () => now });
-  for (let i = 1; i <= 200; i++) off.update(i, 200, 1);
-  assert.equal(quiet.lines().length, 0);
+  assert.equal(simulate({ from: 1, to: 200, total: 200, stepMs: 1, loss: 1 }).length, 10);
+  assert.equal(simulate({ from: 1, to: 200, total: 200, stepMs: 1, loss: 1, lines: false }).length, 0);
 });
 
 test('a resumed run says so, and its rate counts only this invocation\'s iterations', () => {
-  const out = capture();
-  let now = 0;
-  const report = new ProgressReport({ stream: out.stream, lines: true, now: () => now });
-  for (let i = 601; i <= 1000; i++) {
-    now += 100;
-    report.update(i, 1000, 0.1);
-  }
-  const lines = out.lines();
+  const lines = simulate({ from: 601, to: 1000, total: 1000, stepMs: 100, loss: 0.1 });
   assert.equal(lines[0], 'engram: resumed from iteration 600 of 1000');
   assert.match(lines[1]!, /iter 700\/1000 \(70%\) \| 10\.0 it\/s .*eta 30s/);
 });

@@ -8,5 +8,5 @@ import { issueText } from '../core/issue-text.js';
 export function optionIssueMessage(method: string, error: z.ZodError): string {
   const issue = error.issues[0]!;
   const key = issue.path.length > 0 ? String(issue.path[0]) : issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '';
-  return `${method} option ${key}: ${issue.code === 'unrecognized_keys' ? issue.message : issueText(issue)}`;
+  return `${method} option ${key}: ${issueText(issue)}`;
 }

@@ -80,9 +80,9 @@ export function aggregate(results: readonly ResultLike[], methodOrder: readonly 
   return rows.sort((a, b) => rank(a.method) - rank(b.method));
 }
 
-/** The result file name of one run of the grid. */
-export function resultFileName(cfg: Pick<RunConfig, 'protocol' | 'scenario' | 'stream' | 'method' | 'seed'>): string {
-  return `${cfg.protocol}-${cfg.scenario}-${cfg.stream}-${cfg.method}-s${cfg.seed}.json`;
+/** The result file name of one run of the grid (`-pc` after the method under predictive coding). */
+export function resultFileName(cfg: Pick<RunConfig, 'protocol' | 'scenario' | 'stream' | 'method' | 'seed'> & { engine?: RunConfig['engine'] }): string {
+  return `${cfg.protocol}-${cfg.scenario}-${cfg.stream}-${cfg.method}${cfg.engine === 'pc' ? '-pc' : ''}-s${cfg.seed}.json`;
 }
 
 /** One planned `engram run`. */

@@ -23,7 +23,7 @@ export function summary(r: RunResult): string {
       `${r.storedRawSamples.max}/${r.storedRawSamples.atEnd}`]],
   );
   return [
-    `${r.method} on ${r.protocol}, ${r.scenario}-IL, ${r.stream} stream, seed ${r.seed} — ${r.backend.description}`,
+    `${r.method}${r.engine === 'pc' ? ' (predictive coding)' : ''} on ${r.protocol}, ${r.scenario}-IL, ${r.stream} stream, seed ${r.seed} — ${r.backend.description}`,
     `${r.config.evalSplit === 'validation' ? 'validation' : 'test'} accuracy (%) after each context:`,
     table(header, rows),
     '',

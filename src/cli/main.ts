@@ -7,6 +7,7 @@ import { ZodError } from 'zod';
 import { issueText } from '../core/issue-text.js';
 import { describeWaitPolicy, RUN_WAIT_POLICY, waitPolicyVars } from '../kernels/wait-policy.js';
 import { listMethods } from '../learners/index.js';
+import { engineNames } from '../predictive-coding/index.js';
 import { protocolNames, resolveConfig, scenarioNames, streamNames, type RunConfig } from '../harness/index.js';
 import { registerCompare } from './compare.js';
 import { executeRun, setRunWaitPolicy } from './execute-run.js';
@@ -51,6 +52,9 @@ interface RunOptions {
   hidden?: number[];
   activation?: RunConfig['activation'];
   bias?: boolean;
+  engine?: RunConfig['engine'];
+  pcSteps?: number;
+  pcIncremental?: boolean;
   contexts?: number;
   padding?: number;
   classOrder?: number[] | 'random';
@@ -94,6 +98,9 @@ function runCommand(opts: RunOptions): void {
     hidden: opts.hidden,
     activation: opts.activation,
     bias: opts.bias,
+    engine: opts.engine,
+    pcSteps: opts.pcSteps,
+    pcIncremental: opts.pcIncremental,
     contexts: opts.contexts,
     padding: opts.padding,
     classOrder: opts.classOrder,
@@ -131,29 +138,33 @@ export function buildProgram(): Command {
 
   const width = Math.max(...listMethods().map((m) => m.name.length));
   const methods = listMethods().map((m) => `  ${m.name.padEnd(width)}  ${m.description}`).join('\n');
+  const pcMethods = listMethods().filter((m) => m.engines?.includes('pc') === true).map((m) => m.name).join(', ');
   const runCmd = program
     .command('run')
     .description('train one method on one protocol and report the accuracy matrix, ACC, BWT, FWT, forgetting, speed and memory')
-    .addOption(new Option('--protocol <name>', 'benchmark').choices([...protocolNames]).default('split-mnist'))
+    .addOption(new Option('--protocol <name>', 'benchmark (iid: every class at once in one context, the reference for a learning rule)').choices([...protocolNames]).default('split-mnist'))
     .addOption(new Option('--scenario <s>', 'task-, domain- or class-incremental (default: class for split, domain otherwise)').choices([...scenarioNames]))
     .addOption(new Option('--stream <kind>', 'boundaries: the learner is told when a context ends; task-free: fuzzy boundaries, no signal (default boundaries)').choices([...streamNames]))
     .option('--method <name>', 'learning method (see list below; default naive); some methods bring their paper’s protocol as a preset (gpm on permuted-mnist)')
     .option('--seed <n>', 'random seed (default 1)', int('--seed'))
-    .option('--iters <n>', 'training iterations per context (default 2000 split, 5000 permuted/rotated)', int('--iters'))
+    .option('--iters <n>', 'training iterations per context (default 2000 split, 5000 permuted/rotated, 10000 iid)', int('--iters'))
     .option('--batch <n>', 'batch size (default 128)', int('--batch'))
     .option('--lr <x>', 'learning rate (default 1e-3 split, 1e-4 permuted/rotated)', num('--lr'))
     .addOption(new Option('--optimizer <name>', 'optimiser (default adam)').choices(['adam', 'sgd']))
     .option('--momentum <x>', 'SGD momentum (default 0)', num('--momentum'))
-    .option('--hidden <sizes>', 'hidden layer sizes (default 400,400 split, 1000,1000 permuted/rotated)', intList('--hidden', '400,400'))
-    .addOption(new Option('--activation <fn>', 'hidden activation (default relu)').choices(['relu', 'sigmoid', 'tanh', 'gelu']))
+    .option('--hidden <sizes>', 'hidden layer sizes (default 400,400 split, 1000,1000 permuted/rotated, 128,128,128 iid)', intList('--hidden', '400,400'))
+    .addOption(new Option('--activation <fn>', 'hidden activation (default relu; gelu on iid)').choices(['relu', 'sigmoid', 'tanh', 'gelu']))
     // Both forms, so that "not given" stays undefined and a method preset (gpm: no bias) can apply.
     .option('--bias', 'linear layers with biases (default, except where a method preset says otherwise)')
     .option('--no-bias', 'linear layers without biases')
-    .option('--contexts <n>', 'number of contexts: permuted/rotated MNIST any (default 10); split-mnist 5 (pairs of classes, default) or 10 (one class each, class-IL only)', int('--contexts'))
+    .addOption(new Option('--engine <name>', `how the network learns: bp (backprop, default) or pc (predictive coding: local updates, no backward pass; ${pcMethods})`).choices([...engineNames]))
+    .option('--pc-steps <n>', 'predictive coding: inference steps per batch (default 5)', int('--pc-steps'))
+    .option('--pc-incremental', 'predictive coding: iPC, a weight update at every inference step')
+    .option('--contexts <n>', 'number of contexts: permuted/rotated MNIST any (default 10); split-mnist 5 (pairs of classes, default) or 10 (one class each, class-IL only); iid 1', int('--contexts'))
     .option('--padding <n>', 'zero pixels around each image before permuting/rotating (default 2 on permuted MNIST, as van de Ven\'s MNIST32; 0 otherwise and for gpm)', int('--padding'))
     .option('--class-order <perm>', 'split-mnist: permutation of the 10 classes deciding which classes form which context, e.g. 3,7,0,1,…, or random (drawn from the seed; the result records it)', classOrder)
     .option('--fuzziness <n>', 'task-free streams: half-width in iterations of the ramps between contexts (default min(500, iters/4)); at most iters/2', int('--fuzziness'))
-    .option('--val-per-context <n>', 'training samples per context held out for validation (default 500)', int('--val-per-context'))
+    .option('--val-per-context <n>', 'training samples per context held out for validation (default 500; 5000 on iid)', int('--val-per-context'))
     .option('--data-dir <dir>', 'IDX files in MNIST layout and names (plain or .gz) to use instead of MNIST')
     .option('--eval-every <n>', 'iterations between online-curve evaluations (default 100 split, 250 permuted/rotated)', int('--eval-every'))
     .option('--curve-samples <n>', 'test samples per context for each online-curve point (default 500 split, 300 otherwise)', int('--curve-samples'))

@@ -1,12 +1,14 @@
 import { z } from 'zod';
+import { engineNames } from '../predictive-coding/index.js';
 
 /**
  * A run's full configuration, validated at the boundary (CLI options, files). Defaults follow the van de Ven,
  * Tuytelaars & Tolias (2022) protocols (DESIGN §4): Split MNIST 784-400-400, 2000 iterations per context,
- * batch 128, Adam lr 1e-3; Permuted MNIST 784-1000-1000, 5000 iterations, Adam lr 1e-4.
+ * batch 128, Adam lr 1e-3; Permuted MNIST 784-1000-1000, 5000 iterations, Adam lr 1e-4. `iid` is every class in
+ * one context, the reference on which a learning rule (backprop, predictive coding) is compared.
  */
 
-export const protocolNames = ['split-mnist', 'permuted-mnist', 'rotated-mnist'] as const;
+export const protocolNames = ['split-mnist', 'permuted-mnist', 'rotated-mnist', 'iid'] as const;
 export const scenarioNames = ['task', 'domain', 'class'] as const;
 export const streamNames = ['boundaries', 'task-free'] as const;
 
@@ -27,6 +29,11 @@ export const runConfigSchema = z.object({
   hidden: z.array(positiveInt('hidden layer size')).min(1, 'hidden needs at least one layer size'),
   activation: z.enum(['relu', 'sigmoid', 'tanh', 'gelu']),
   bias: z.boolean(),
+  /** How the network learns: backprop, or predictive coding's local updates (absent in older results: bp). */
+  engine: z.enum(engineNames, { error: `engine must be one of ${engineNames.join(', ')}` }).default('bp'),
+  /** Predictive coding: inference steps T per batch, and iPC (a weight step at every inference step). */
+  pcSteps: z.number().int('must be a whole number').min(1, 'must be ≥ 1').max(100, 'must be at most 100').default(5),
+  pcIncremental: z.boolean().default(false),
   contexts: positiveInt('contexts'),
   /** Zero pixels around each image before the context's transform (permuted MNIST: 2, van de Ven's MNIST32). */
   padding: z.number().int('padding must be a whole number').min(0, 'must be ≥ 0').max(64, 'must be at most 64'),
@@ -55,6 +62,9 @@ export const runConfigSchema = z.object({
 }).refine((c) => c.classOrder === null || c.protocol === 'split-mnist', {
   message: 'applies to split-mnist only (it decides which classes form which context)',
   path: ['classOrder'],
+}).refine((c) => c.protocol !== 'iid' || c.contexts === 1, {
+  message: 'iid has one context (every class at once)',
+  path: ['contexts'],
 }).refine((c) => c.protocol !== 'split-mnist' || c.contexts === 5 || c.contexts === 10, {
   message: 'split-mnist has 5 contexts (pairs of classes) or 10 (one class each)',
   path: ['contexts'],
@@ -70,11 +80,18 @@ export const runConfigSchema = z.object({
 export type RunConfig = z.infer<typeof runConfigSchema>;
 
 /** Protocol-specific defaults, applied where the user gave no value. */
-export function protocolDefaults(protocol: RunConfig['protocol']): Omit<RunConfig, 'protocol' | 'scenario' | 'stream' | 'method' | 'seed' | 'dataDir' | 'classOrder' | 'fuzziness' | 'threads' | 'bias' | 'methodOptions' | 'evalSplit'> {
+export function protocolDefaults(protocol: RunConfig['protocol']): Omit<RunConfig, 'protocol' | 'scenario' | 'stream' | 'method' | 'seed' | 'dataDir' | 'classOrder' | 'fuzziness' | 'threads' | 'bias' | 'methodOptions' | 'evalSplit' | 'engine' | 'pcSteps' | 'pcIncremental'> {
   if (protocol === 'split-mnist') {
     return {
       iters: 2000, batch: 128, lr: 1e-3, optimizer: 'adam', momentum: 0, hidden: [400, 400], activation: 'relu',
       contexts: 5, valPerContext: 500, evalEvery: 100, curveSamples: 500, padding: 0,
+    };
+  }
+  if (protocol === 'iid') {
+    // PCX's parity network (Pinchetti et al., 2025): 784-128-128-128-10, GELU; about 21 epochs of batch 128.
+    return {
+      iters: 10000, batch: 128, lr: 1e-3, optimizer: 'adam', momentum: 0, hidden: [128, 128, 128], activation: 'gelu',
+      contexts: 1, valPerContext: 5000, evalEvery: 500, curveSamples: 1000, padding: 0,
     };
   }
   return {

@@ -1,9 +1,10 @@
 import { resolve as resolvePath } from 'node:path';
-import { methodEntry } from '../learners/index.js';
+import { listMethods, methodEntry } from '../learners/index.js';
+import { defaultPcSettings } from '../predictive-coding/index.js';
 import { deriveRng } from '../protocols/seeds.js';
 import { protocolDefaults, runConfigSchema, type RunConfig } from './config.js';
 import { itersForEpochs, methodPreset } from './presets.js';
-import { refuseTooManyThreads, refuseUnallocatable, refuseUnusedOptions, RunOptionError } from './run-checks.js';
+import { refuseTooManyThreads, refuseUnallocatable, refuseUnsupportedEngine, refuseUnusedOptions, RunOptionError } from './run-checks.js';
 
 /** Run options as a caller gives them: the protocol, and any other field (undefined: its default). */
 export type PartialRunConfig = { [K in Exclude<keyof RunConfig, 'classOrder'>]?: RunConfig[K] | undefined } & Pick<RunConfig, 'protocol'> & {
@@ -52,11 +53,15 @@ export function resolveConfig(partial: PartialRunConfig): RunConfig {
     fuzziness: null,
     threads: null,
     bias: true,
+    engine: 'bp',
+    pcSteps: defaultPcSettings.steps,
+    pcIncremental: defaultPcSettings.incremental,
     methodOptions: {},
     evalSplit: 'test',
   };
   const entry = methodEntry(partial.method ?? base.method);
   refuseUnusedOptions(entry, partial);
+  refuseUnsupportedEngine(entry, partial, listMethods());
   refuseTooManyThreads(partial.threads);
   const preset = methodPreset(entry.name, partial.protocol);
   const merged: Record<string, unknown> = { ...base, ...preset?.config };

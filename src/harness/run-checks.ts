@@ -1,6 +1,7 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { availableParallelism, totalmem } from 'node:os';
 import type { ModelOptionKey, RegisteredMethod } from '../learners/index.js';
+import { defaultPcSettings } from '../predictive-coding/index.js';
 
 /**
  * Checks of a run's options that a schema cannot express: options the method would not use, and sizes or
@@ -24,6 +25,25 @@ export function refuseUnusedOptions(entry: RegisteredMethod, given: Readonly<Rec
     if (given[key] === undefined) continue;
     throw new RunOptionError(`${entry.name} does not use ${flagOf(key, given[key])}; ${instead}`);
   }
+}
+
+/**
+ * `--engine pc` for a method whose learning has no predictive-coding form yet (its loss needs autodiff), and
+ * the predictive-coding settings without `--engine pc`.
+ */
+export function refuseUnsupportedEngine(entry: RegisteredMethod, given: Readonly<Record<string, unknown>>, all: readonly RegisteredMethod[] = []): void {
+  const engine = given['engine'] ?? 'bp';
+  if (engine !== 'pc') {
+    // A resolved configuration passed back in carries the defaults: only a setting that would change something is refused.
+    const differs = { pcSteps: given['pcSteps'] !== undefined && given['pcSteps'] !== defaultPcSettings.steps, pcIncremental: given['pcIncremental'] === true };
+    for (const key of ['pcSteps', 'pcIncremental'] as const) {
+      if (differs[key]) throw new RunOptionError(`${flagOf(key)} applies to --engine pc (predictive coding)`);
+    }
+    return;
+  }
+  if (entry.engines?.includes('pc') === true) return;
+  const able = all.filter((m) => m.engines?.includes('pc') === true).map((m) => m.name);
+  throw new RunOptionError(`${entry.name} learns by backprop only (--engine bp)${able.length > 0 ? `; --engine pc runs ${able.join(', ')}` : ''}`);
 }
 
 /** `--threads` beyond the machine's processors would only oversubscribe them. */

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import type { Engine } from '../predictive-coding/index.js';
 import { describeBackend, getBackend } from '../kernels/index.js';
 import { createLearner, type LearnerSetup } from '../learners/index.js';
 import { acc, bwt, forgetting, fwt } from '../metrics/index.js';
@@ -18,6 +19,8 @@ export interface RunResult {
   scenario: string;
   stream: string;
   method: string;
+  /** How the network learned: backprop (`bp`) or predictive coding (`pc`). */
+  engine: Engine;
   seed: number;
   /** Row t = accuracies on every context after training through context t. */
   accuracyMatrix: number[][];
@@ -78,6 +81,8 @@ export function learnerSetup(cfg: RunConfig, protocol: Protocol): LearnerSetup {
     numContexts: cfg.contexts,
     batchSize: cfg.batch,
     methodOptions: cfg.methodOptions,
+    engine: cfg.engine,
+    pc: { steps: cfg.pcSteps, incremental: cfg.pcIncremental },
   };
 }
 
@@ -160,6 +165,7 @@ export function runExperiment(cfg: RunConfig, hooks: RunHooks = {}): RunResult {
     scenario: cfg.scenario,
     stream: cfg.stream,
     method: cfg.method,
+    engine: cfg.engine,
     seed: cfg.seed,
     accuracyMatrix: matrix,
     initialAccuracy,

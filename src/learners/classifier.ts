@@ -1,6 +1,7 @@
 import { backward, BufferArena, crossEntropy, maskLogits, noGrad, Rng, Tensor, withArena, zeroGrad } from '../core/index.js';
 import { Mlp } from '../nn/index.js';
 import { adam, optimizerStep, sgd, type Chain, type GradientTransformation, type State } from '../optim/index.js';
+import { defaultPcSettings, PcEngine } from '../predictive-coding/index.js';
 import type { Batch } from '../protocols/types.js';
 import type { ReportedOptions } from './method-options.js';
 import { namedParams, restoreNamedParams, type Learner, type LearnerSetup, type LearnerState, type LearnerTraits } from './learner.js';
@@ -8,7 +9,8 @@ import { namedParams, restoreNamedParams, type Learner, type LearnerSetup, type 
 /**
  * An MLP classifier trained by backprop on each observed batch with cross-entropy: the `naive` fine-tuning
  * baseline, and the base other methods extend. Task-IL heads are realised by masking the logits of outputs
- * that a sample's context does not own.
+ * that a sample's context does not own. Under `engine: 'pc'` the gradients come from predictive coding's local
+ * updates instead (no backward pass); the optimiser and every hook after the gradients stay the same.
  */
 export class ClassifierLearner implements Learner {
   readonly net: Mlp;
@@ -19,6 +21,8 @@ export class ClassifierLearner implements Learner {
   private readonly maskRows = new Map<number, Uint8Array | null>();
   /** Op buffers recycled from step to step (core/arena.ts): hooks must copy anything they keep. */
   private readonly arena = new BufferArena();
+  /** The predictive-coding engine, when the setup asks for it. */
+  private readonly pc: PcEngine | null;
 
   constructor(
     readonly method: string,
@@ -29,6 +33,7 @@ export class ClassifierLearner implements Learner {
     this.net = new Mlp([setup.inputSize, ...setup.hidden, setup.numOutputs], setup.activation, this.rng, setup.bias ?? true);
     this.opt = configuredOptimizer(setup);
     this.optState = this.opt.init(this.net.parameters().map((p) => p.data));
+    this.pc = setup.engine === 'pc' ? new PcEngine(this.net, setup.pc ?? defaultPcSettings) : null;
   }
 
   /**
@@ -39,12 +44,16 @@ export class ClassifierLearner implements Learner {
   observe(batch: Batch): number {
     return withArena(this.arena, () => {
       const params = this.net.parameters();
+      const update = (): void => {
+        this.adjustGradients(params, batch);
+        const updates = this.step(params);
+        this.afterStep(params, updates, batch);
+      };
+      if (this.pc !== null) return this.pc.train(batch.x, batch.size, batch.y, this.headMask(batch.contexts), update);
       zeroGrad(params);
       const loss = this.loss(batch);
       backward(loss);
-      this.adjustGradients(params, batch);
-      const updates = this.step(params);
-      this.afterStep(params, updates, batch);
+      update();
       return loss.item();
     });
   }
@@ -86,7 +95,13 @@ export class ClassifierLearner implements Learner {
 
   /** Mask logits of outputs a sample's context does not own (task-IL); identity elsewhere. */
   protected masked(logits: Tensor, contexts: Int32Array | null): Tensor {
-    if (contexts === null) return logits;
+    const mask = this.headMask(contexts);
+    return mask === null ? logits : maskLogits(logits, mask);
+  }
+
+  /** rows × outputs, 1 where a row's context owns the output (task-IL); null when every output is in play. */
+  private headMask(contexts: Int32Array | null): Uint8Array | null {
+    if (contexts === null) return null;
     const cols = this.setup.numOutputs;
     let mask: Uint8Array | null = null;
     for (let r = 0; r < contexts.length; r++) {
@@ -95,7 +110,7 @@ export class ClassifierLearner implements Learner {
       mask ??= new Uint8Array(contexts.length * cols).fill(1);
       mask.set(row, r * cols);
     }
-    return mask === null ? logits : maskLogits(logits, mask);
+    return mask;
   }
 
   private maskRow(context: number): Uint8Array | null {

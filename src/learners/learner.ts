@@ -2,6 +2,7 @@ import type { Tensor } from '../core/index.js';
 import type { State } from '../optim/index.js';
 import type { Batch, ProtocolName, Scenario, StreamKind } from '../protocols/types.js';
 import type { Activation } from '../kernels/backend.js';
+import type { Engine, PcSettings } from '../predictive-coding/index.js';
 import type { ReportedOptions } from './method-options.js';
 
 /**
@@ -63,6 +64,9 @@ export interface LearnerSetup {
   batchSize: number;
   /** Method-specific options (`--set key=value`), validated by the method. */
   methodOptions?: Record<string, unknown>;
+  /** How the network learns (default backprop), and predictive coding's settings under `pc`. */
+  engine?: Engine;
+  pc?: PcSettings;
 }
 
 /** A learner's state: named parameter arrays, optimiser state, RNG state and method-specific numbers. */

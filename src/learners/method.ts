@@ -1,3 +1,4 @@
+import type { Engine } from '../predictive-coding/index.js';
 import type { Learner, LearnerSetup } from './learner.js';
 import type { MethodOptions, OptionContext } from './method-options.js';
 
@@ -42,6 +43,8 @@ export interface RegisteredMethod extends MethodEntry {
    * run option is honoured.
    */
   readonly unusedRunOptions: Readonly<Partial<Record<ModelOptionKey, string>>>;
+  /** The engines the method can learn with (absent: backprop only); `--engine pc` is refused for the others. */
+  readonly engines?: readonly Engine[];
   /**
    * The method's own options (`--set key=value`) validated, with every default decided for `ctx`: what the
    * learner runs with and a result records. An unknown key or a bad value throws a one-line `MethodOptionError`.

@@ -52,6 +52,7 @@ registerMethod({
   name: 'naive',
   description: 'fine-tuning: plain backprop on each batch, no protection against forgetting (lower bound)',
   unusedRunOptions: {},
+  engines: ['bp', 'pc'],
   resolveOptions: noOptions('naive'),
   create: (setup) => {
     noOptions('naive')(setup.methodOptions ?? {});
@@ -63,6 +64,7 @@ registerMethod({
   name: 'joint',
   description: 'joint training on all data of every context so far (upper bound; keeps all raw data)',
   unusedRunOptions: {},
+  engines: ['bp', 'pc'],
   resolveOptions: noOptions('joint'),
   create: (setup) => {
     noOptions('joint')(setup.methodOptions ?? {});

@@ -50,7 +50,7 @@ export function defaultConfig(protocol: ProtocolName): ProtocolConfig {
  */
 export function resolveConfig(config: ProtocolConfig): ResolvedProtocolConfig {
   const { protocol, numContexts, itersPerContext } = config;
-  if (!['split-mnist', 'permuted-mnist', 'rotated-mnist'].includes(protocol)) fail(`unknown protocol '${protocol}'`);
+  if (!['split-mnist', 'permuted-mnist', 'rotated-mnist', 'iid'].includes(protocol)) fail(`unknown protocol '${protocol}'`);
   if (!['task', 'domain', 'class'].includes(config.scenario)) fail(`unknown scenario '${config.scenario}'`);
   if (!['boundaries', 'task-free'].includes(config.stream)) fail(`unknown stream '${config.stream}'`);
   if (!Number.isSafeInteger(config.seed)) fail(`seed must be an integer, got ${config.seed}`);
@@ -60,6 +60,7 @@ export function resolveConfig(config: ProtocolConfig): ResolvedProtocolConfig {
   if (!Number.isInteger(config.valPerContext) || config.valPerContext < 0) {
     fail(`valPerContext must be a non-negative integer, got ${config.valPerContext}`);
   }
+  if (protocol === 'iid' && numContexts !== 1) fail(`iid has one context (every class at once), got ${numContexts}`);
   if (protocol === 'split-mnist' && numContexts > CLASSES) {
     fail(`split-mnist has at most ${CLASSES} contexts, got ${numContexts}`);
   }

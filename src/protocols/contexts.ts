@@ -67,6 +67,10 @@ export function buildContexts(config: ResolvedProtocolConfig, data: MnistData): 
     case 'rotated-mnist':
       plans = rotationAngles(n).map((degrees) => ({ classes: [...ALL_CLASSES], transform: { kind: 'rotate', degrees } }));
       break;
+    case 'iid':
+      // Every class at once, the images as they are: the i.i.d. reference a learning rule is checked on.
+      plans = [{ classes: [...ALL_CLASSES], transform: { kind: 'none' } }];
+      break;
   }
   const holdouts = buildHoldouts(config, data, plans.map((p) => p.classes));
   return plans.map((plan, index) => ({

@@ -4,7 +4,7 @@
  * materialised as float32 in [0, 1].
  */
 
-export type ProtocolName = 'split-mnist' | 'permuted-mnist' | 'rotated-mnist';
+export type ProtocolName = 'split-mnist' | 'permuted-mnist' | 'rotated-mnist' | 'iid';
 export type Scenario = 'task' | 'domain' | 'class';
 export type StreamKind = 'boundaries' | 'task-free';
 

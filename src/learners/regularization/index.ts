@@ -39,6 +39,8 @@ export const regularizationMethods: RegisteredMethod[] = [
     name: 'si',
     description: 'synaptic intelligence: quadratic penalty weighted by each parameter\'s path integral (no stored data)',
     unusedRunOptions: {},
+    // The path integral reads the gradient the optimiser was given: predictive coding's local update serves.
+    engines: ['bp', 'pc'],
     resolveOptions: (given, ctx) => optionRecord(resolveSiOptions(given, ctx)),
     create: (setup) => new SiLearner(setup, resolveSiOptions(setup.methodOptions ?? {}, setup)),
   },

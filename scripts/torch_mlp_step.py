@@ -1,4 +1,5 @@
-"""PyTorch peer for `npm run bench`: samples/s of a full train step (MLP 784-400-400-10, batch 128, Adam).
+"""PyTorch peer for `npm run bench`: samples/s of a full train step (MLP 784-400-400-10, batch 128, Adam;
+--hidden and --activation give another MLP, e.g. 128,128,128 and gelu for the predictive-coding comparison).
 
 Prints one JSON object:
   {"torch": version, "blas": {...which BLAS this process actually runs...},
@@ -120,15 +121,15 @@ def blas_in_use() -> dict:
     return out
 
 
-def measure(threads: int, seconds: float, batch: int) -> dict:
+def measure(threads: int, seconds: float, batch: int, hidden: list, activation: str) -> dict:
     """Best samples/s (wall clock) and samples per CPU-second (all threads) over three windows."""
     torch.set_num_threads(threads)
     torch.manual_seed(1)
-    model = torch.nn.Sequential(
-        torch.nn.Linear(784, 400), torch.nn.ReLU(),
-        torch.nn.Linear(400, 400), torch.nn.ReLU(),
-        torch.nn.Linear(400, 10),
-    )
+    layers = []
+    sizes = [784, *hidden]
+    for i, o in zip(sizes, sizes[1:]):
+        layers += [torch.nn.Linear(i, o), torch.nn.GELU() if activation == "gelu" else torch.nn.ReLU()]
+    model = torch.nn.Sequential(*layers, torch.nn.Linear(sizes[-1], 10))
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = torch.nn.CrossEntropyLoss()
     x = torch.rand(batch, 784)
@@ -162,6 +163,8 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=3.0)
     p.add_argument("--threads", default="1,2")
     p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--hidden", default="400,400")
+    p.add_argument("--activation", choices=["relu", "gelu"], default="relu")
     p.add_argument("--blas-only", action="store_true")
     a = p.parse_args()
     blas = blas_in_use()
@@ -169,7 +172,7 @@ def main() -> None:
         print(json.dumps({"torch": torch.__version__, "blas": blas, "results": []}))
         return
     results = [
-        {"threads": int(t), **measure(int(t), a.seconds, a.batch)}
+        {"threads": int(t), **measure(int(t), a.seconds, a.batch, [int(h) for h in a.hidden.split(",")], a.activation)}
         for t in a.threads.split(",")
     ]
     print(json.dumps({"torch": torch.__version__, "blas": blas, "results": results}))

@@ -5,6 +5,8 @@ import { backward, crossEntropy, Rng, Tensor, zeroGrad } from '../core/index.js'
 import { getBackend, loadNativeBackend, nativeHasOpenblas, nativeLoadError, ompWaitChosen, setBackend, type Backend } from '../kernels/index.js';
 import { describeWaitPolicy, RUN_WAIT_POLICY, waitPolicyVars } from '../kernels/wait-policy.js';
 import { Mlp } from '../nn/index.js';
+import { defaultPcSettings, PcEngine } from '../predictive-coding/index.js';
+import type { Activation } from '../kernels/backend.js';
 import { adam, applyUpdates } from '../optim/index.js';
 import { gitState } from '../harness/provenance.js';
 import { synapseGradients, synapseRunner, synapseStepMs } from './synapse-step.js';
@@ -14,6 +16,7 @@ import { bestByThreads, measureTorch, peerVerdict, type PeerSetting, type TorchR
  * `npm run bench -- --json FILE`: GEMM GFLOP/s of both native GEMMs on 1 and 2 threads, and samples/s of a
  * full MLP train step (784-400-400-10, batch 128, Adam) for Engram and, in the same run, PyTorch on the CPU at
  * the same thread counts and OpenMP wait policy, with the BLAS PyTorch runs on (no ratio against a reference BLAS),
+ * the predictive-coding train step (T inference steps) beside the backprop step and PyTorch's on 784-128-128-128-10,
  * ms per update of the synapse-state optimiser (`optim/synapse`: SI importance, Adam, viscosity) on ~1.08 M parameters, and ms
  * per applied step of the same optimiser composed (update + applyUpdates) and fused (synapseAdam's step).
  * Each figure is the best of several short windows, since these machines are shared and noisy.
@@ -51,26 +54,42 @@ function gemmGflops(b: Backend, [m, k, n]: [number, number, number], seconds: nu
 
 interface StepSpeed { samplesPerSecond: number; samplesPerCpuSecond: number }
 
+/** The MLP a step is timed on, and how it learns (predictive coding with T = `defaultPcSettings.steps`). */
+interface StepNet { hidden: number[]; act: Activation; engine: 'bp' | 'pc' }
+
+const BENCH_NET: StepNet = { hidden: [400, 400], act: 'relu', engine: 'bp' };
+/** PCX's parity network, 784-128-128-128-10 GELU: the predictive-coding comparison runs on it. */
+const PC_NET = { hidden: [128, 128, 128], act: 'gelu' } as const;
+
 /**
- * Samples/s of Engram's full train step (forward, cross-entropy, backward, Adam), wall clock and per second of
- * the process's CPU time, each the best of three windows.
+ * Samples/s of Engram's full train step (forward, cross-entropy, backward, Adam — or predictive coding's T
+ * inference steps and local updates, then Adam), wall clock and per second of the process's CPU time, each the
+ * best of three windows.
  */
-function mlpStepSpeed(b: Backend, threads: number, seconds: number, batch = 128): StepSpeed {
+function mlpStepSpeed(b: Backend, threads: number, seconds: number, spec: StepNet = BENCH_NET, batch = 128): StepSpeed {
   setBackend(b);
   b.setThreads(threads);
   const rng = new Rng(1);
-  const net = new Mlp([784, 400, 400, 10], 'relu', rng);
+  const net = new Mlp([784, ...spec.hidden, 10], spec.act, rng);
   const params = net.parameters();
   const opt = adam(1e-3);
   let state = opt.init(params.map((p) => p.data));
   const x = Tensor.from(Float32Array.from({ length: batch * 784 }, () => rng.uniform()), [batch, 784]);
   const y = Int32Array.from({ length: batch }, () => rng.int(10));
-  const step = (): void => {
-    zeroGrad(params);
-    backward(crossEntropy(net.forward(x), y));
+  const adamStep = (): void => {
     const [u, s] = opt.update(params.map((p) => p.grad!), state, params.map((p) => p.data));
     state = s;
     applyUpdates(params.map((p) => p.data), u);
+  };
+  const pc = spec.engine === 'pc' ? new PcEngine(net, defaultPcSettings) : null;
+  const step = (): void => {
+    if (pc !== null) {
+      pc.train(x.data, batch, y, null, adamStep);
+      return;
+    }
+    zeroGrad(params);
+    backward(crossEntropy(net.forward(x), y));
+    adamStep();
   };
   for (let i = 0; i < 50; i++) step();
   const best: StepSpeed = { samplesPerSecond: 0, samplesPerCpuSecond: 0 };
@@ -226,6 +245,23 @@ function main(): void {
     console.log(`  best engram / best torch: ${ratio.toFixed(2)}× (torch on ${torchFastest.blas}, ${torchFastest.threads} thread(s), wait ${torchFastest.waitPolicy})`);
   }
 
+  // Predictive coding beside backprop on the parity network, and PyTorch's backprop step on it.
+  const T = defaultPcSettings.steps;
+  const pcRows = threadCounts.map((t) => {
+    const bp = mlpStepSpeed(stepBackend, t, opts.seconds, { ...PC_NET, hidden: [...PC_NET.hidden], engine: 'bp' });
+    const pc = mlpStepSpeed(stepBackend, t, opts.seconds, { ...PC_NET, hidden: [...PC_NET.hidden], engine: 'pc' });
+    return { threads: t, bp: bp.samplesPerSecond, pc: pc.samplesPerSecond, costRatio: bp.samplesPerSecond / pc.samplesPerSecond, torch: null as number | null };
+  });
+  const pcTorch = opts.torch ? measureTorch(opts.seconds, threadCounts, peerSettings.slice(0, 1), { hidden: PC_NET.hidden, activation: 'gelu' }) : null;
+  const pcTorchBest = bestByThreads(pcTorch?.runs ?? []);
+  for (const r of pcRows) r.torch = verdict?.ok === true ? pcTorchBest.get(r.threads)?.samplesPerSecond ?? null : null;
+  console.log(`\nPredictive coding (T = ${T} inference steps) and backprop, MLP 784-${PC_NET.hidden.join('-')}-10 ${PC_NET.act}, batch 128, Adam (samples/s)`);
+  for (const r of pcRows) {
+    const torchText = r.torch === null ? '' : `, torch backprop ${Math.round(r.torch)}`;
+    console.log(`  ${r.threads} thread(s): engram pc ${Math.round(r.pc)}, engram backprop ${Math.round(r.bp)}${torchText}; ` +
+      `a pc step costs ${r.costRatio.toFixed(2)} backprop steps (${r.costRatio <= T ? 'within' : 'above'} T = ${T})`);
+  }
+
   const synapseUpdate = opts.stepOnly === true ? [] : threadCounts.map((t) => ({ threads: t, ms: synapseUpdateMs(stepBackend, t, opts.seconds) }));
   const synapseStep = opts.stepOnly === true ? [] : threadCounts.map((t) => synapseStepMs(stepBackend, t, opts.seconds));
   if (opts.stepOnly !== true) {
@@ -255,6 +291,7 @@ function main(): void {
       torchBlas: torch?.blas ?? null,
       torchRuns: torch?.runs ?? null,
     },
+    predictiveCoding: { network: `784-${PC_NET.hidden.join('-')}-10 ${PC_NET.act}`, steps: T, batch: 128, byThreads: pcRows },
     synapseUpdate,
     synapseStep,
   };

@@ -122,7 +122,10 @@ function runScript(args: string[], env: NodeJS.ProcessEnv): z.infer<typeof outpu
  * PyTorch's samples/s at each of `threads` (torch.set_num_threads), under each of `settings` and, when it runs
  * on OpenBLAS, with each kernel set this CPU can run; null when PyTorch is not available.
  */
-export function measureTorch(seconds: number, threads: readonly number[], settings: readonly PeerSetting[]): TorchPeer | null {
+export function measureTorch(
+  seconds: number, threads: readonly number[], settings: readonly PeerSetting[],
+  net: { hidden: readonly number[]; activation: 'relu' | 'gelu' } = { hidden: [400, 400], activation: 'relu' },
+): TorchPeer | null {
   if (!ensureTorch() || settings.length === 0) return null;
   const probe = runScript(['--blas-only'], settings[0]!.env);
   let cpuinfo = '';
@@ -138,7 +141,7 @@ export function measureTorch(seconds: number, threads: readonly number[], settin
       const e: NodeJS.ProcessEnv = { ...setting.env };
       if (coretype === null) delete e['OPENBLAS_CORETYPE'];
       else e['OPENBLAS_CORETYPE'] = coretype;
-      const r = runScript(['--seconds', String(seconds), '--threads', threads.join(',')], e);
+      const r = runScript(['--seconds', String(seconds), '--threads', threads.join(','), '--hidden', net.hidden.join(','), '--activation', net.activation], e);
       for (const x of r.results) {
         runs.push({ ...x, waitPolicy: setting.waitPolicy, openblasCoretype: coretype ?? 'default', blas: r.blas.name });
       }

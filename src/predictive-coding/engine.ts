@@ -39,16 +39,19 @@ export class PcEngine {
   /**
    * Learn one batch: relax the value nodes, write the local weight updates ∂E/∂θ into each parameter's `grad`
    * and call `step` to apply them (once, or at every inference step under iPC). `mask` (n×outputs, 1 = the
-   * output is in play) restricts the output's softmax, e.g. to a task's head. Returns the batch's mean energy
-   * at equilibrium (before the last weight step); {@link energies} has it per sample.
+   * output is in play) restricts the output's softmax, e.g. to a task's head. Returns the feedforward pass's
+   * mean cross-entropy (the energy before inference: backprop's loss, so the two engines report the same
+   * thing); {@link energies} has each sample's energy at equilibrium.
    */
   train(x0: Float32Array, n: number, y: Int32Array, mask: Uint8Array | null, step: () => void): number {
     const s = this.settings;
     const buf = this.buffersFor(n);
     this.predict(buf, x0, 0, true);
     for (const v of buf.v) v.fill(0);
+    let feedforwardLoss = NaN;
     for (let t = 0; t < s.steps; t++) {
-      this.errors(buf, y, mask);
+      const energy = this.errors(buf, y, mask);
+      if (t === 0) feedforwardLoss = energy / n;
       this.activityGradients(buf);
       if (s.incremental) {
         this.weightGradients(buf, x0, n);
@@ -58,13 +61,13 @@ export class PcEngine {
       // Under iPC the weights moved, so even the first layer's prediction changed.
       this.predict(buf, x0, s.incremental ? 0 : 1);
     }
-    const energy = this.errors(buf, y, mask);
+    this.errors(buf, y, mask);
     this.lastEnergies = this.sampleEnergies(buf, y, mask);
     if (!s.incremental) {
       this.weightGradients(buf, x0, n);
       step();
     }
-    return energy / n;
+    return feedforwardLoss;
   }
 
   /** Per-sample energies of the last {@link train} batch at equilibrium (a surprise signal). */

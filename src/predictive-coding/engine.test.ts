@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { backward, crossEntropy, noGrad, Rng, Tensor, zeroGrad } from '../core/index.js';
 import { getBackend, loadNativeBackend, portableBackend, setBackend, type Activation } from '../kernels/index.js';
 import { Mlp } from '../nn/index.js';
+import { adam, applyUpdates } from '../optim/index.js';
 import { PcEngine } from './engine.js';
 import { defaultPcSettings } from './settings.js';
 
@@ -107,7 +108,11 @@ test('training on a separable problem: PC and iPC learn it without a single back
     const rng = new Rng(9);
     const net = new Mlp([2, 16, 16, 2], 'gelu', rng);
     const engine = new PcEngine(net, { steps: incremental ? 8 : 5, incremental });
-    const lr = 0.01;
+    // Adam, as the learners use: the local updates of lower layers are small (they scale with the inference
+    // step), and Adam's per-parameter normalisation is what makes them count.
+    const params = net.parameters();
+    const opt = adam(0.01);
+    let state = opt.init(params.map((p) => p.data));
     const sample = (n: number) => {
       const x = new Float32Array(2 * n);
       const y = new Int32Array(n);
@@ -121,7 +126,9 @@ test('training on a separable problem: PC and iPC learn it without a single back
     for (let it = 0; it < 600; it++) {
       const { x, y } = sample(32);
       engine.train(x, 32, y, null, () => {
-        for (const p of net.parameters()) getBackend().axpby(-lr * 10, p.grad!, 1, p.data, p.data);
+        const [u, next] = opt.update(params.map((p) => p.grad!), state, params.map((p) => p.data));
+        state = next;
+        applyUpdates(params.map((p) => p.data), u);
       });
     }
     const { x, y } = sample(400);

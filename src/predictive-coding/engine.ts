@@ -19,6 +19,12 @@ import { ACTIVITY_LR, ACTIVITY_MOMENTUM, type PcSettings } from './settings.js';
  * layer's error and its presynaptic activity only: ∂E/∂W_ℓ = x_{ℓ−1}ᵀ·δ_ℓ, ∂E/∂b_ℓ = Σ δ_ℓ (batch means).
  * iPC (`incremental`) takes a weight step at every inference step instead of once after the T steps.
  * Prediction needs no inference: with the output free, the feedforward pass is the energy's minimum (E = 0).
+ *
+ * Numerics: the value nodes are held as the feedforward values x̄_ℓ plus a displacement d_ℓ (x_ℓ = x̄_ℓ + d_ℓ),
+ * and the predictions as ā_ℓ + Δa_ℓ with Δa_ℓ = d_{ℓ−1}·W_ℓ. Errors far from the output are tiny beside the
+ * activities (they shrink by about the inference step per layer), so x_ℓ − u_ℓ computed from two float32
+ * activities would be mostly rounding; from d they keep their precision (e_1 = −d_1 exactly). Same algorithm,
+ * same equations: only where the rounding falls changes.
  */
 export class PcEngine {
   private buffers: Buffers | null = null;
@@ -46,8 +52,7 @@ export class PcEngine {
   train(x0: Float32Array, n: number, y: Int32Array, mask: Uint8Array | null, step: () => void): number {
     const s = this.settings;
     const buf = this.buffersFor(n);
-    this.predict(buf, x0, 0, true);
-    for (const v of buf.v) v.fill(0);
+    this.feedforward(buf, x0, true);
     let feedforwardLoss = NaN;
     for (let t = 0; t < s.steps; t++) {
       const energy = this.errors(buf, y, mask);
@@ -58,8 +63,8 @@ export class PcEngine {
         step();
       }
       this.moveActivities(buf);
-      // Under iPC the weights moved, so even the first layer's prediction changed.
-      this.predict(buf, x0, s.incremental ? 0 : 1);
+      // Under iPC the weights moved: the predictions of the feedforward values change with them.
+      if (s.incremental) this.feedforward(buf, x0, false);
     }
     this.errors(buf, y, mask);
     this.lastEnergies = this.sampleEnergies(buf, y, mask);
@@ -76,37 +81,57 @@ export class PcEngine {
   }
 
   /**
-   * a_ℓ = x_{ℓ−1}·W_ℓ + b_ℓ and u_ℓ = f(a_ℓ) for the layers from `from` (the first reads the clamped input);
-   * `feedforward` also sets each value node to its prediction (the feedforward pass the inference starts from).
+   * ā_ℓ = x̄_ℓ₋₁·W_ℓ + b_ℓ and ū_ℓ = f(ā_ℓ), and r_ℓ = ū_ℓ − x̄_ℓ. `start`: the feedforward pass the inference
+   * starts from (x̄_ℓ = ū_ℓ, r = 0, no displacement, no momentum); otherwise (iPC, after a weight step) the
+   * feedforward values stay and r holds how far the new weights' predictions moved from them.
    */
-  private predict(buf: Buffers, x0: Float32Array, from: number, feedforward = false): void {
+  private feedforward(buf: Buffers, x0: Float32Array, start: boolean): void {
     const b = getBackend();
     const { net } = this;
     const L = net.weights.length;
-    for (let l = from; l < L; l++) {
-      const input = l === 0 ? x0 : buf.x[l - 1]!;
-      const inSize = net.sizes[l]!;
-      const outSize = net.sizes[l + 1]!;
-      b.gemm(false, false, buf.n, outSize, inSize, 1, input, net.weights[l]!.data, 0, buf.a[l]!, net.bias ? net.biases[l]!.data : null);
-      if (l + 1 < L) {
-        b.unary(net.act, buf.a[l]!, buf.u[l]!);
-        if (feedforward) buf.x[l]!.set(buf.u[l]!);
+    for (let l = 0; l < L; l++) {
+      const input = l === 0 ? x0 : buf.xbar[l - 1]!;
+      b.gemm(false, false, buf.n, net.sizes[l + 1]!, net.sizes[l]!, 1, input, net.weights[l]!.data, 0, buf.abar[l]!, net.bias ? net.biases[l]!.data : null);
+      if (l + 1 === L) continue;
+      b.unary(net.act, buf.abar[l]!, buf.ubar[l]!);
+      if (start) {
+        buf.xbar[l]!.set(buf.ubar[l]!);
+        buf.r[l]!.fill(0);
+        buf.d[l]!.fill(0);
+        buf.v[l]!.fill(0);
+      } else {
+        b.binary('sub', buf.ubar[l]!, buf.xbar[l]!, buf.r[l]!);
       }
     }
   }
 
-  /** Error nodes e_ℓ and δ_ℓ from the current predictions and value nodes; returns the batch's summed energy. */
+  /**
+   * Error nodes from the displacements: Δa_ℓ = d_ℓ₋₁·W_ℓ, e_ℓ = r_ℓ + (f(ā_ℓ + Δa_ℓ) − ū_ℓ) − d_ℓ, δ_ℓ = e_ℓ ⊙
+   * f′(ā_ℓ + Δa_ℓ), and the output's δ from the logits ā_L + Δa_L; returns the batch's summed energy.
+   */
   private errors(buf: Buffers, y: Int32Array, mask: Uint8Array | null): number {
     const b = getBackend();
-    const L = this.net.weights.length;
+    const { net } = this;
+    const L = net.weights.length;
     let energy = 0;
+    for (let l = 1; l < L; l++) {
+      b.gemm(false, false, buf.n, net.sizes[l + 1]!, net.sizes[l]!, 1, buf.d[l - 1]!, net.weights[l]!.data, 0, buf.da[l]!);
+      b.binary('add', buf.abar[l]!, buf.da[l]!, buf.a[l]!);
+    }
+    buf.a[0]!.set(buf.abar[0]!);
     for (let l = 0; l + 1 < L; l++) {
-      b.binary('sub', buf.u[l]!, buf.x[l]!, buf.e[l]!);
-      b.activationBackward(this.net.act, buf.a[l]!, buf.u[l]!, buf.e[l]!, buf.delta[l]!);
-      energy += 0.5 * squaredNorm(buf.e[l]!);
+      const u = buf.u[l]!;
+      const e = buf.e[l]!;
+      b.unary(net.act, buf.a[l]!, u);
+      // (f(a) − ū) first: the change of the prediction, a small number, before the (small) r and d join it.
+      b.binary('sub', u, buf.ubar[l]!, e);
+      b.binary('add', e, buf.r[l]!, e);
+      b.binary('sub', e, buf.d[l]!, e);
+      b.activationBackward(net.act, buf.a[l]!, u, e, buf.delta[l]!);
+      energy += 0.5 * squaredNorm(e);
     }
     const logits = this.maskedLogits(buf, mask);
-    energy += b.softmaxCrossEntropy(logits, y, buf.n, this.net.sizes[L]!, 1, 1, buf.delta[L - 1]!);
+    energy += b.softmaxCrossEntropy(logits, y, buf.n, net.sizes[L]!, 1, 1, buf.delta[L - 1]!);
     return energy;
   }
 
@@ -120,12 +145,12 @@ export class PcEngine {
     }
   }
 
-  /** SGD with momentum on the value nodes: v ← m·v + g, x ← x − η·v. */
+  /** SGD with momentum on the value nodes' displacements: v ← m·v + g, d ← d − η·v. */
   private moveActivities(buf: Buffers): void {
     const b = getBackend();
-    for (let l = 0; l < buf.x.length; l++) {
+    for (let l = 0; l < buf.d.length; l++) {
       b.axpby(this.activity.momentum, buf.v[l]!, 1, buf.g[l]!, buf.v[l]!);
-      b.axpby(-this.activity.lr, buf.v[l]!, 1, buf.x[l]!, buf.x[l]!);
+      b.axpby(-this.activity.lr, buf.v[l]!, 1, buf.d[l]!, buf.d[l]!);
     }
   }
 
@@ -134,7 +159,11 @@ export class PcEngine {
     const b = getBackend();
     const { net } = this;
     for (let l = 0; l < net.weights.length; l++) {
-      const input = l === 0 ? x0 : buf.x[l - 1]!;
+      let input = x0;
+      if (l > 0) {
+        input = buf.x[l - 1]!;
+        b.binary('add', buf.xbar[l - 1]!, buf.d[l - 1]!, input);
+      }
       const gw = this.weightGrads[l]!;
       b.gemm(true, false, net.sizes[l]!, net.sizes[l + 1]!, n, 1 / n, input, buf.delta[l]!, 0, gw);
       net.weights[l]!.grad = gw;
@@ -147,7 +176,7 @@ export class PcEngine {
     }
   }
 
-  /** The logits with outputs out of play at −∞ (the network's own buffer when nothing is masked). */
+  /** The logits ā_L + Δa_L with outputs out of play at −∞. */
   private maskedLogits(buf: Buffers, mask: Uint8Array | null): Float32Array {
     const a = buf.a[buf.a.length - 1]!;
     if (mask === null) return a;
@@ -178,17 +207,14 @@ export class PcEngine {
     if (this.buffers?.n === n) return this.buffers;
     const { sizes } = this.net;
     const L = sizes.length - 1;
-    const hidden = (l: number) => new Float32Array(n * sizes[l + 1]!);
-    const hiddenLayers = Array.from({ length: L - 1 }, (_, l) => l);
+    const layer = (l: number) => new Float32Array(n * sizes[l + 1]!);
+    const layers = Array.from({ length: L }, (_, l) => l);
+    const hidden = layers.slice(0, L - 1);
     this.buffers = {
       n,
-      a: Array.from({ length: L }, (_, l) => hidden(l)),
-      delta: Array.from({ length: L }, (_, l) => hidden(l)),
-      u: hiddenLayers.map(hidden),
-      x: hiddenLayers.map(hidden),
-      e: hiddenLayers.map(hidden),
-      g: hiddenLayers.map(hidden),
-      v: hiddenLayers.map(hidden),
+      abar: layers.map(layer), da: layers.map(layer), a: layers.map(layer), delta: layers.map(layer),
+      ubar: hidden.map(layer), xbar: hidden.map(layer), r: hidden.map(layer), d: hidden.map(layer),
+      u: hidden.map(layer), x: hidden.map(layer), e: hidden.map(layer), g: hidden.map(layer), v: hidden.map(layer),
       masked: new Float32Array(n * sizes[L]!),
       logp: new Float32Array(n * sizes[L]!),
     };
@@ -196,11 +222,21 @@ export class PcEngine {
   }
 }
 
-/** Scratch arrays for one batch size: per layer (a, δ) or per hidden layer (u, x, e, g, v), each n × width. */
+/**
+ * Scratch arrays for one batch size, each n × the layer's width. Per layer: ā (feedforward predictions), Δa,
+ * a = ā + Δa, δ. Per hidden layer: ū, x̄ (feedforward values), r = ū − x̄ (0 but under iPC), d (displacement),
+ * u = f(a), x (x̄ + d, for the weight updates), e, g (∂E/∂x), v (momentum).
+ */
 interface Buffers {
   n: number;
+  abar: Float32Array[];
+  da: Float32Array[];
   a: Float32Array[];
   delta: Float32Array[];
+  ubar: Float32Array[];
+  xbar: Float32Array[];
+  r: Float32Array[];
+  d: Float32Array[];
   u: Float32Array[];
   x: Float32Array[];
   e: Float32Array[];

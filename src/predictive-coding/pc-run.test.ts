@@ -17,7 +17,8 @@ test('iid MNIST, 200 batches: predictive coding reaches backprop’s accuracy wi
   assert.ok(bp.acc > 0.88, `bp ${bp.acc}`);
   assert.ok(pc.acc > bp.acc - 0.03, `pc ${pc.acc} against bp ${bp.acc}`);
   assert.ok(ipc.acc > 0.85, `ipc ${ipc.acc}`);
-  assert.notDeepEqual(pc.accuracyMatrix, bp.accuracyMatrix);
+  // Its own updates, not backprop's (the accuracies may agree to the image at this length).
+  assert.notDeepEqual(pc.onlineCurve.map((p) => p.loss), bp.onlineCurve.map((p) => p.loss));
 });
 
 test('task-IL heads under predictive coding: a split-MNIST task-IL run masks the output to each context’s head', () => {

@@ -11,6 +11,8 @@
 #   robustness  MNIST and Fashion-MNIST x {default, three random orders, fuzziness 100 and 1500, iters 1000 and 4000}, every method, seed 1
 #   timing      naive and engram, class-IL task-free Split MNIST, seed 1, one after the other on this machine
 # FASHION_DIR points at Fashion-MNIST's IDX files (Debian: apt-get install dataset-fashion-mnist).
+# DATA_SETS limits the robustness block to some data sets ("mnist", "fashion"; default both): two processes,
+# one per data set, use both cores of a 2-core machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:?usage: engram-results.sh mnist|fashion|permuted|ablation|robustness|timing [OUTDIR]}
@@ -59,7 +61,7 @@ ablation)
   ;;
 robustness)
   methods=naive,joint,er,agem,lwf,ewc,ewc-online,si,mas,dgr,dgr-distill,bi-r,gen-classifier,slda,engram
-  for data in mnist fashion; do
+  for data in ${DATA_SETS:-mnist fashion}; do
     D=()
     [[ $data == fashion ]] && D=("${FASHION[@]}")
     R=("${C[@]}" --methods $methods --scenario class --stream task-free --seeds 1 "${D[@]}")

@@ -102,6 +102,13 @@ test('config difference ignores threads and names the first differing key', () =
   assert.equal(configDifference(undefined, cfg), 'config');
 });
 
+test('a result file from before the engine options existed matches a backprop run, not a predictive-coding one', () => {
+  const cfg = resolveConfig({ protocol: 'split-mnist', stream: 'task-free' });
+  const { engine: _e, pcSteps: _s, pcIncremental: _i, ...older } = cfg;
+  assert.equal(configDifference(older, cfg), null);
+  assert.equal(configDifference(older, resolveConfig({ protocol: 'split-mnist', stream: 'task-free', engine: 'pc' })), 'engine');
+});
+
 test('runPool keeps at most `limit` calls in flight and returns results in order', async () => {
   let inFlight = 0;
   let peak = 0;

@@ -8,7 +8,7 @@ import { MultiBar } from 'cli-progress';
 import { z } from 'zod';
 import { ompWaitChosen } from '../kernels/index.js';
 import { listMethods } from '../learners/index.js';
-import { protocolNames, resolveConfig, runConfigSchema, scenarioNames, streamNames, type PartialRunConfig, type RunConfig } from '../harness/index.js';
+import { protocolNames, recordedConfig, resolveConfig, runConfigSchema, scenarioNames, streamNames, type PartialRunConfig, type RunConfig } from '../harness/index.js';
 import { meanSd, type MeanSd } from '../metrics/index.js';
 import type { CompareSummary, FailedRun, SummaryRow } from './compare-summary.js';
 import { renderJson, renderMarkdown } from './compare-table.js';
@@ -144,13 +144,18 @@ export function readResult(file: string): ResultLike | null {
   }
 }
 
-/** The first configuration key (threads aside: they change speed, not results) where `found` differs, or null. */
+/**
+ * The first configuration key (threads aside: they change speed, not results) where `found` differs, or null.
+ * A key that `found` predates counts as the value its code used (`recordedConfig`).
+ */
 export function configDifference(found: Record<string, unknown> | undefined, expected: RunConfig): string | null {
   if (found === undefined) return 'config';
+  const upgraded = recordedConfig(found);
+  const rec = 'config' in upgraded ? (upgraded.config as Record<string, unknown>) : found;
   const exp = expected as Record<string, unknown>;
-  for (const k of new Set([...Object.keys(exp), ...Object.keys(found)])) {
+  for (const k of new Set([...Object.keys(exp), ...Object.keys(rec)])) {
     if (k === 'threads') continue;
-    if (JSON.stringify(found[k]) !== JSON.stringify(exp[k])) return k;
+    if (JSON.stringify(rec[k]) !== JSON.stringify(exp[k])) return k;
   }
   return null;
 }

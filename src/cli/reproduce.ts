@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 import { issueText } from '../core/issue-text.js';
-import { defaultFuzziness, gitState, runConfigSchema, type RunConfig } from '../harness/index.js';
+import { gitState, recordedConfig, type RunConfig } from '../harness/index.js';
 import { methodEntry } from '../learners/index.js';
 import { executeRun, setRunWaitPolicy } from './execute-run.js';
 
@@ -34,19 +34,6 @@ export interface RecordedRun {
   hasProvenance: boolean;
 }
 
-/**
- * Configuration keys added after the first result files, with the value the code before them used: no bias
- * option (always biases), no padding option (no padding), no evaluation split (the test set), no method options
- * (the defaults), no fuzziness key (the default ramp width of task-free streams; none for boundaries).
- */
-const addedKeys: Readonly<Record<string, (raw: Readonly<Record<string, unknown>>) => unknown>> = {
-  bias: () => true,
-  padding: () => 0,
-  evalSplit: () => 'test',
-  methodOptions: () => ({}),
-  fuzziness: (raw) => (raw['stream'] === 'task-free' && typeof raw['iters'] === 'number' ? defaultFuzziness(raw['iters']) : null),
-};
-
 /** Read and check a result file; a file from before a configuration key existed gets the value its code used. */
 export function readRecordedRun(file: string): RecordedRun {
   let text: string;
@@ -66,15 +53,13 @@ export function readRecordedRun(file: string): RecordedRun {
     const issue = r.error.issues[0]!;
     throw new ReproduceError(`${file} is not a result file: ${issue.path.join('.') || 'its top level'}: ${issueText(issue)}`);
   }
-  const raw: Record<string, unknown> = { ...r.data.config };
-  for (const [key, before] of Object.entries(addedKeys)) if (!(key in raw)) raw[key] = before(raw);
-  const cfg = runConfigSchema.safeParse(raw);
-  if (!cfg.success) {
-    const issue = cfg.error.issues[0]!;
+  const cfg = recordedConfig(r.data.config);
+  if ('issue' in cfg) {
+    const { issue } = cfg;
     throw new ReproduceError(`${file}: its config is not a run configuration of this version (${issue.path.join('.') || 'config'}: ${issue.message})`);
   }
   return {
-    config: cfg.data,
+    config: cfg.config,
     accuracyMatrix: r.data.accuracyMatrix,
     commit: r.data.provenance?.commit ?? null,
     dirty: r.data.provenance?.dirty ?? null,

@@ -1,5 +1,6 @@
 import { getBackend } from '../kernels/index.js';
 import type { Mlp } from '../nn/index.js';
+import { labelEnergy, type OutputEnergy } from './output-energy.js';
 import { ACTIVITY_LR, ACTIVITY_MOMENTUM, type PcSettings } from './settings.js';
 
 /**
@@ -16,7 +17,8 @@ import { ACTIVITY_LR, ACTIVITY_MOMENTUM, type PcSettings } from './settings.js';
  * Training a batch: the value nodes start at the feedforward pass (every hidden error 0), then T inference
  * steps move them down ∂E/∂x_ℓ = δ_{ℓ+1}·W_{ℓ+1}ᵀ − e_ℓ, with δ_ℓ = ∂E/∂a_ℓ = e_ℓ ⊙ f′(a_ℓ) for a hidden
  * layer and softmax(a_L) − onehot(y) at the output, by SGD with momentum. Each weight then moves on its own
- * layer's error and its presynaptic activity only: ∂E/∂W_ℓ = x_{ℓ−1}ᵀ·δ_ℓ, ∂E/∂b_ℓ = Σ δ_ℓ (batch means).
+ * layer's error and its presynaptic activity only: ∂E/∂W_ℓ = x_{ℓ−1}ᵀ·δ_ℓ, ∂E/∂b_ℓ = Σ δ_ℓ, summed over the batch
+ * (the batch's energy is the sum of its samples' energies, as in PCX).
  * iPC (`incremental`) takes a weight step at every inference step instead of once after the T steps.
  * Prediction needs no inference: with the output free, the feedforward pass is the energy's minimum (E = 0).
  *
@@ -43,19 +45,24 @@ export class PcEngine {
   }
 
   /**
-   * Learn one batch: relax the value nodes, write the local weight updates ∂E/∂θ into each parameter's `grad`
-   * and call `step` to apply them (once, or at every inference step under iPC). `mask` (n×outputs, 1 = the
-   * output is in play) restricts the output's softmax, e.g. to a task's head. Returns the feedforward pass's
-   * mean cross-entropy (the energy before inference: backprop's loss, so the two engines report the same
-   * thing); {@link energies} has each sample's energy at equilibrium.
+   * Learn one batch of labels: relax the value nodes, write the local weight updates ∂E/∂θ into each
+   * parameter's `grad` and call `step` to apply them (once, or at every inference step under iPC). `mask`
+   * (n×outputs, 1 = the output is in play) restricts the output's softmax, e.g. to a task's head. Returns the
+   * feedforward pass's mean cross-entropy (the energy before inference: backprop's loss, so the two engines
+   * report the same thing); {@link energies} has each sample's energy at equilibrium.
    */
   train(x0: Float32Array, n: number, y: Int32Array, mask: Uint8Array | null, step: () => void): number {
+    return this.trainOn(x0, n, labelEnergy(y, mask), step);
+  }
+
+  /** {@link train} against any output energy (labels, pixels); returns the feedforward pass's mean output energy. */
+  trainOn(x0: Float32Array, n: number, output: OutputEnergy, step: () => void): number {
     const s = this.settings;
     const buf = this.buffersFor(n);
     this.feedforward(buf, x0, true);
     let feedforwardLoss = NaN;
     for (let t = 0; t < s.steps; t++) {
-      const energy = this.errors(buf, y, mask);
+      const energy = this.errors(buf, output);
       if (t === 0) feedforwardLoss = energy / n;
       this.activityGradients(buf);
       if (s.incremental) {
@@ -66,8 +73,8 @@ export class PcEngine {
       // Under iPC the weights moved: the predictions of the feedforward values change with them.
       if (s.incremental) this.feedforward(buf, x0, false);
     }
-    this.errors(buf, y, mask);
-    this.lastEnergies = this.sampleEnergies(buf, y, mask);
+    this.errors(buf, output);
+    this.lastEnergies = this.sampleEnergies(buf, output);
     if (!s.incremental) {
       this.weightGradients(buf, x0, n);
       step();
@@ -107,9 +114,10 @@ export class PcEngine {
 
   /**
    * Error nodes from the displacements: Δa_ℓ = d_ℓ₋₁·W_ℓ, e_ℓ = r_ℓ + (f(ā_ℓ + Δa_ℓ) − ū_ℓ) − d_ℓ, δ_ℓ = e_ℓ ⊙
-   * f′(ā_ℓ + Δa_ℓ), and the output's δ from the logits ā_L + Δa_L; returns the batch's summed energy.
+   * f′(ā_ℓ + Δa_ℓ), and the output's δ from the logits ā_L + Δa_L by the output energy; returns
+   * the batch's summed energy.
    */
-  private errors(buf: Buffers, y: Int32Array, mask: Uint8Array | null): number {
+  private errors(buf: Buffers, output: OutputEnergy): number {
     const b = getBackend();
     const { net } = this;
     const L = net.weights.length;
@@ -130,8 +138,7 @@ export class PcEngine {
       b.activationBackward(net.act, buf.a[l]!, u, e, buf.delta[l]!);
       energy += 0.5 * squaredNorm(e);
     }
-    const logits = this.maskedLogits(buf, mask);
-    energy += b.softmaxCrossEntropy(logits, y, buf.n, net.sizes[L]!, 1, 1, buf.delta[L - 1]!);
+    energy += output.gradient(buf.a[L - 1]!, buf.n, net.sizes[L]!, buf.delta[L - 1]!);
     return energy;
   }
 
@@ -154,7 +161,12 @@ export class PcEngine {
     }
   }
 
-  /** ∂E/∂W_ℓ = x_{ℓ−1}ᵀ·δ_ℓ / n and ∂E/∂b_ℓ = Σ_rows δ_ℓ / n, written as the parameters' gradients. */
+  /**
+   * ∂E/∂W_ℓ = x_{ℓ−1}ᵀ·δ_ℓ and ∂E/∂b_ℓ = Σ_rows δ_ℓ of the batch's summed energy, written as the parameters'
+   * gradients. Summed, not averaged: errors far from the output are about the inference step per layer smaller
+   * than backprop's gradient, and as batch means the first layers' updates fell to Adam's ε (1e-8) and stopped
+   * learning.
+   */
   private weightGradients(buf: Buffers, x0: Float32Array, n: number): void {
     const b = getBackend();
     const { net } = this;
@@ -165,29 +177,18 @@ export class PcEngine {
         b.binary('add', buf.xbar[l - 1]!, buf.d[l - 1]!, input);
       }
       const gw = this.weightGrads[l]!;
-      b.gemm(true, false, net.sizes[l]!, net.sizes[l + 1]!, n, 1 / n, input, buf.delta[l]!, 0, gw);
+      b.gemm(true, false, net.sizes[l]!, net.sizes[l + 1]!, n, 1, input, buf.delta[l]!, 0, gw);
       net.weights[l]!.grad = gw;
       if (net.bias) {
         const gb = this.biasGrads[l]!;
         b.sumColumns(buf.delta[l]!, n, net.sizes[l + 1]!, gb);
-        b.axpby(1 / n, gb, 0, gb, gb);
         net.biases[l]!.grad = gb;
       }
     }
   }
 
-  /** The logits ā_L + Δa_L with outputs out of play at −∞. */
-  private maskedLogits(buf: Buffers, mask: Uint8Array | null): Float32Array {
-    const a = buf.a[buf.a.length - 1]!;
-    if (mask === null) return a;
-    const out = buf.masked;
-    for (let i = 0; i < a.length; i++) out[i] = mask[i] === 1 ? a[i]! : -Infinity;
-    return out;
-  }
-
-  /** ½‖e‖² summed over layers plus the output's cross-entropy, per sample. */
-  private sampleEnergies(buf: Buffers, y: Int32Array, mask: Uint8Array | null): Float32Array {
-    const K = this.net.sizes[this.net.sizes.length - 1]!;
+  /** ½‖e‖² summed over layers plus the output's energy, per sample. */
+  private sampleEnergies(buf: Buffers, output: OutputEnergy): Float32Array {
     const out = new Float32Array(buf.n);
     for (const e of buf.e) {
       const width = e.length / buf.n;
@@ -197,9 +198,7 @@ export class PcEngine {
         out[r] = out[r]! + 0.5 * s;
       }
     }
-    const logp = buf.logp;
-    getBackend().logSoftmax(this.maskedLogits(buf, mask), buf.n, K, logp);
-    for (let r = 0; r < buf.n; r++) out[r] = out[r]! - logp[r * K + y[r]!]!;
+    output.addPerSample(buf.a[buf.a.length - 1]!, buf.n, this.net.sizes[this.net.sizes.length - 1]!, out);
     return out;
   }
 
@@ -215,8 +214,6 @@ export class PcEngine {
       abar: layers.map(layer), da: layers.map(layer), a: layers.map(layer), delta: layers.map(layer),
       ubar: hidden.map(layer), xbar: hidden.map(layer), r: hidden.map(layer), d: hidden.map(layer),
       u: hidden.map(layer), x: hidden.map(layer), e: hidden.map(layer), g: hidden.map(layer), v: hidden.map(layer),
-      masked: new Float32Array(n * sizes[L]!),
-      logp: new Float32Array(n * sizes[L]!),
     };
     return this.buffers;
   }
@@ -242,8 +239,6 @@ interface Buffers {
   e: Float32Array[];
   g: Float32Array[];
   v: Float32Array[];
-  masked: Float32Array;
-  logp: Float32Array;
 }
 
 function squaredNorm(v: Float32Array): number {

@@ -1,5 +1,5 @@
 import { backward, BufferArena, crossEntropy, maskLogits, noGrad, Rng, Tensor, withArena, zeroGrad } from '../core/index.js';
-import { Mlp } from '../nn/index.js';
+import { argmaxRows, Mlp } from '../nn/index.js';
 import { adam, optimizerStep, sgd, type Chain, type GradientTransformation, type State } from '../optim/index.js';
 import { defaultPcSettings, PcEngine } from '../predictive-coding/index.js';
 import type { Batch } from '../protocols/types.js';
@@ -161,22 +161,4 @@ export class ClassifierLearner implements Learner {
  */
 export function configuredOptimizer(setup: Pick<LearnerSetup, 'optimizer' | 'lr' | 'momentum'>): Chain {
   return setup.optimizer === 'adam' ? adam(setup.lr) : sgd(setup.lr, setup.momentum);
-}
-
-/** Index of the largest value in each row (first one on ties). */
-export function argmaxRows(x: Float32Array, rows: number, cols: number): Int32Array {
-  const out = new Int32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    const off = r * cols;
-    let best = 0;
-    let bv = x[off]!;
-    for (let c = 1; c < cols; c++) {
-      if (x[off + c]! > bv) {
-        bv = x[off + c]!;
-        best = c;
-      }
-    }
-    out[r] = best;
-  }
-  return out;
 }

@@ -1,5 +1,5 @@
 export type { Learner, LearnerSetup, LearnerState, LearnerTraits } from './learner.js';
-export { ClassifierLearner, argmaxRows } from './classifier.js';
+export { ClassifierLearner } from './classifier.js';
 export { createLearner, listMethods, methodEntry, registerMethod, UnknownMethodError } from './registry.js';
 export type { MethodEntry, ModelOptionKey, RegisteredMethod } from './method.js';
 export {

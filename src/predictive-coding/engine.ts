@@ -82,6 +82,14 @@ export class PcEngine {
     return feedforwardLoss;
   }
 
+  /**
+   * Per hidden layer, the root mean square of the last batch's displacements d_ℓ: how far inference moved the
+   * value nodes from their predictions (the spread of the latent causes it found).
+   */
+  displacementRms(): number[] {
+    return (this.buffers?.d ?? []).map((d) => Math.sqrt(squaredNorm(d) / Math.max(1, d.length)));
+  }
+
   /** Per-sample energies of the last {@link train} batch at equilibrium (a surprise signal). */
   energies(): Float32Array {
     return this.lastEnergies;

@@ -43,11 +43,18 @@ test('a generative PC network learns its classes\' images by local updates, and 
   }
 });
 
-test('dream noise draws different images from the same class; without noise a class dreams one image', () => {
-  const g = new GenerativePc(2, 16, { hidden: [8, 12], activation: 'gelu', lr: 0.01 }, new Rng(5));
+test('dreams draw around the predictions as far as inference moved the value nodes; at temperature 0 a class dreams one image', () => {
+  const rng = new Rng(5);
+  const g = new GenerativePc(2, 16, { hidden: [8, 12], activation: 'gelu', lr: 0.01 }, rng);
+  assert.deepEqual(g.dreamSpread(), [0, 0], 'nothing learned, nothing inferred');
+  for (let it = 0; it < 20; it++) {
+    const { x, y } = images(32, rng);
+    g.learn(x, y, 32);
+  }
+  assert.ok(g.dreamSpread().every((s) => s > 0), `spread ${g.dreamSpread().join(', ')}`);
   const same = g.dream(new Int32Array([1, 1]), 0, new Rng(6));
   assert.deepEqual(same.subarray(0, 16), same.subarray(16, 32));
-  const noisy = g.dream(new Int32Array([1, 1]), 0.5, new Rng(6));
-  assert.notDeepEqual(noisy.subarray(0, 16), noisy.subarray(16, 32));
-  assert.ok(noisy.every((v) => v >= 0 && v <= 1), 'pixel intensities');
+  const varied = g.dream(new Int32Array([1, 1]), 1, new Rng(6));
+  assert.notDeepEqual(varied.subarray(0, 16), varied.subarray(16, 32));
+  assert.ok(varied.every((v) => v >= 0 && v <= 1), 'pixel intensities');
 });

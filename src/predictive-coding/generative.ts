@@ -6,6 +6,9 @@ import { PcEngine } from './engine.js';
 import { pixelEnergy } from './output-energy.js';
 import { defaultPcSettings, type PcSettings } from './settings.js';
 
+/** Weight of the newest batch in the running spread of the displacements (about the last 100 batches). */
+const SPREAD_DECAY = 0.01;
+
 /** A generative PC network's shape and learning rate. */
 export interface GenerativePcOptions {
   /** Hidden widths from the class end to the pixel end. */
@@ -26,27 +29,32 @@ export interface GenerativePcOptions {
  * moves to explain each image. Training is the PC step (inference, then local updates); nothing here
  * backpropagates.
  *
- * A dream is the model's own sample with the class clamped and no image: the energy is the negative log of a
- * Gaussian hierarchy (x_ℓ ~ N(f(a_ℓ), 1)), so with the image free its minimum is the top-down pass, and a sample
- * draws every hidden value node from its prediction, x_ℓ = f(a_ℓ) + σ·ε (σ a temperature), down to the pixels'
- * means σ(a_L).
+ * A dream is the model's own sample with the class clamped and no image. With the image free the energy's
+ * minimum is the top-down pass (the class's mean image); a sample draws every hidden value node around its
+ * prediction, x_ℓ = f(a_ℓ) + τ·s_ℓ·ε, where s_ℓ is how far inference moved that layer's value nodes while
+ * learning (a running root mean square of the displacements) and τ a temperature, down to the pixels' means
+ * σ(a_L). The energy's own unit variances would be far wider than the spread inference uses.
  *
  * @example
  * const g = new GenerativePc(10, 784, { hidden: [128, 256], activation: 'gelu', lr: 1e-3 }, new Rng(1));
  * g.learn(images, labels, 128);                      // one PC step on a batch of 128
- * const dreams = g.dream(new Int32Array([3, 3, 7]), 0.5, new Rng(2));   // 3 × 784 pixel intensities
+ * const dreams = g.dream(new Int32Array([3, 3, 7]), 1, new Rng(2));   // 3 × 784 pixel intensities
  */
 export class GenerativePc {
   readonly net: Mlp;
   private readonly engine: PcEngine;
   private readonly opt: Chain<AdamLinks>;
   private optState: State;
+  /** Per hidden layer, the running root mean square of inference's displacements (the dreams' spread). */
+  private spread: number[];
+  private learned = 0;
 
   constructor(readonly classes: number, readonly pixels: number, options: GenerativePcOptions, rng: Rng) {
     this.net = new Mlp([classes, ...options.hidden, pixels], options.activation, rng);
     this.engine = new PcEngine(this.net, options.pc ?? defaultPcSettings, options.activity);
     this.opt = adam(options.lr);
     this.optState = this.opt.init(this.net.parameters().map((p) => p.data));
+    this.spread = options.hidden.map(() => 0);
   }
 
   /**
@@ -55,13 +63,24 @@ export class GenerativePc {
    */
   learn(images: Float32Array, labels: Int32Array, n: number): number {
     const params = this.net.parameters();
-    return this.engine.trainOn(this.oneHot(labels, n), n, pixelEnergy(images), () => {
+    const loss = this.engine.trainOn(this.oneHot(labels, n), n, pixelEnergy(images), () => {
       this.optState = optimizerStep(this.opt, this.optState, params)[1];
     });
+    const rms = this.engine.displacementRms();
+    this.learned++;
+    // A running mean over the last ~100 batches (a plain mean until there are that many).
+    const w = Math.max(1 / this.learned, SPREAD_DECAY);
+    this.spread = this.spread.map((s, l) => Math.sqrt((1 - w) * s * s + w * rms[l]! ** 2));
+    return loss;
   }
 
-  /** Dreams of the given classes: n × pixels intensities, hidden nodes sampled with standard deviation `noise`. */
-  dream(labels: Int32Array, noise: number, rng: Rng): Float32Array {
+  /** Per hidden layer, the spread the dreams draw with at temperature 1. */
+  dreamSpread(): readonly number[] {
+    return this.spread;
+  }
+
+  /** Dreams of the given classes at temperature τ (0: each class's mean image): n × pixels intensities. */
+  dream(labels: Int32Array, temperature: number, rng: Rng): Float32Array {
     const b = getBackend();
     const n = labels.length;
     const { net } = this;
@@ -75,10 +94,8 @@ export class GenerativePc {
         return a;
       }
       b.unary(net.act, a, a);
-      if (noise > 0) {
-        const eps = rng.fillNormal(new Float32Array(a.length));
-        b.axpby(noise, eps, 1, a, a);
-      }
+      const sd = temperature * this.spread[l]!;
+      if (sd > 0) b.axpby(sd, rng.fillNormal(new Float32Array(a.length)), 1, a, a);
       x = a;
     }
     return x;

@@ -4,7 +4,7 @@ import { biRGateProportion, StreamingLda, Vae } from '../../generative/index.js'
 import { getBackend } from '../../kernels/index.js';
 import type { State } from '../../optim/index.js';
 import type { Batch } from '../../protocols/types.js';
-import { argmaxRows } from '../classifier.js';
+import { argmaxRows } from '../../nn/index.js';
 import { contextMask, KnownOutputs, rowMask } from '../heads/index.js';
 import { namedParams, restoreNamedParams, type Learner, type LearnerSetup, type LearnerState, type LearnerTraits } from '../learner.js';
 import { parseEngramOptions, type EngramOptions } from './options.js';

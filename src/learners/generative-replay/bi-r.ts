@@ -6,7 +6,7 @@ import {
 import { biRGateProportion, oneHot, slicePass, Vae } from '../../generative/index.js';
 import { adam, optimizerStep, type GradientTransformation, type State } from '../../optim/index.js';
 import type { Batch } from '../../protocols/types.js';
-import { argmaxRows } from '../classifier.js';
+import { argmaxRows } from '../../nn/index.js';
 import { namedParams, restoreNamedParams, type Learner, type LearnerSetup, type LearnerState, type LearnerTraits } from '../learner.js';
 import { contextMask, headsFromState, headsToState, KnownOutputs, softTargets, type ReplayHead } from '../heads/index.js';
 import { replayLoss } from '../distillation/replay-loss.js';

@@ -1,6 +1,6 @@
 import { ldaStateFrom, StreamingLda } from '../../generative/index.js';
 import type { Batch } from '../../protocols/types.js';
-import { argmaxRows } from '../classifier.js';
+import { argmaxRows } from '../../nn/index.js';
 import { contextMask } from '../heads/index.js';
 import type { Learner, LearnerSetup, LearnerState, LearnerTraits } from '../learner.js';
 

@@ -1,5 +1,5 @@
 import { getBackend } from '../../kernels/index.js';
-import { argmaxRows } from '../classifier.js';
+import { argmaxRows } from '../../nn/index.js';
 
 export { maskedSoftmax } from '../../nn/softmax.js';
 

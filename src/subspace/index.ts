@@ -13,3 +13,4 @@ export {
   accumulateGram, basisFrom, emptyBasis, energyRank, ENERGY_FLOOR, projectOut, representationGram, symmetricSpectrum,
   updateBasis, type Basis, type BasisUpdate, type Spectrum,
 } from './basis.js';
+export { OjaSubspace, principalAngles } from './oja.js';

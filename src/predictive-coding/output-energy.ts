@@ -18,6 +18,7 @@ export interface OutputEnergy {
  */
 export function labelEnergy(y: Int32Array, mask: Uint8Array | null): OutputEnergy {
   let masked: Float32Array | null = null;
+  let logp: Float32Array | null = null;
   const logitsInPlay = (logits: Float32Array): Float32Array => {
     if (mask === null) return logits;
     if (masked?.length !== logits.length) masked = new Float32Array(logits.length);
@@ -27,7 +28,7 @@ export function labelEnergy(y: Int32Array, mask: Uint8Array | null): OutputEnerg
   return {
     gradient: (logits, n, k, delta) => getBackend().softmaxCrossEntropy(logitsInPlay(logits), y, n, k, 1, 1, delta),
     addPerSample: (logits, n, k, out) => {
-      const logp = new Float32Array(n * k);
+      if (logp?.length !== logits.length) logp = new Float32Array(logits.length);
       getBackend().logSoftmax(logitsInPlay(logits), n, k, logp);
       for (let r = 0; r < n; r++) out[r] = out[r]! - logp[r * k + y[r]!]!;
     },
@@ -42,14 +43,10 @@ export function pixelEnergy(x: Float32Array): OutputEnergy {
   return {
     gradient: (logits, _n, _k, delta) => getBackend().sigmoidBce(logits, x, 1, delta),
     addPerSample: (logits, n, k, out) => {
-      for (let r = 0; r < n; r++) {
-        let s = 0;
-        for (let j = r * k; j < (r + 1) * k; j++) {
-          const z = logits[j]!;
-          s += Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z))) - x[j]! * z;
-        }
-        out[r] = out[r]! + s;
-      }
+      // The same kernel row by row, so the samples' energies add up to the batch's.
+      const b = getBackend();
+      const scratch = new Float32Array(k);
+      for (let r = 0; r < n; r++) out[r] = out[r]! + b.sigmoidBce(logits.subarray(r * k, (r + 1) * k), x.subarray(r * k, (r + 1) * k), 1, scratch);
     },
   };
 }

@@ -22,7 +22,8 @@ import { basisFrom, symmetricSpectrum, type Basis } from './basis.js';
 export class OjaSubspace {
   /** k × dim, row-major. */
   readonly weights: Float32Array;
-  private readonly y: Float32Array[] = [];
+  /** y = W x of the last batch (reused while the batch size stays). */
+  private y = new Float32Array(0);
 
   constructor(readonly dim: number, readonly k: number, rng: Rng, readonly lr = 1) {
     if (!Number.isInteger(k) || k < 1 || k > dim) throw new RangeError(`Oja subspace needs 1 ≤ k ≤ ${dim}, got ${k}`);
@@ -35,7 +36,8 @@ export class OjaSubspace {
   update(x: Float32Array, n: number): void {
     const b = getBackend();
     const { dim, k } = this;
-    const y = (this.y[0]?.length === n * k ? this.y[0] : (this.y[0] = new Float32Array(n * k)));
+    if (this.y.length !== n * k) this.y = new Float32Array(n * k);
+    const { y } = this;
     b.gemm(false, true, n, k, dim, 1, x, this.weights, 0, y);
     let sq = 0;
     for (let i = 0; i < n * dim; i++) sq += x[i]! * x[i]!;
